@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Redis
+import Store
+import Testing
+import TestSupport
+@testable import API
+
+struct HealthRoutesTests {
+    struct Failure: Error, CustomStringConvertible { var description: String { "connection refused" } }
+
+    static func app(_ checks: [ReadinessCheck]) -> some ApplicationProtocol {
+        Application(router: APIApplication.router(readiness: checks))
+    }
+
+    @Test func healthAnswersWhileDependenciesAreDown() async throws {
+        try await Self.app([ReadinessCheck(name: "postgres") { throw Failure() }]).test(.router) { client in
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == #"{"status":"ok"}"#)
+            }
+        }
+    }
+
+    @Test func readyReportsEachDependency() async throws {
+        let checks = [
+            ReadinessCheck(name: "postgres") {},
+            ReadinessCheck(name: "redis") { throw Failure() },
+            ReadinessCheck(name: "slow") { try await Task.sleep(for: .seconds(30)) },
+        ]
+        let app = Application(router: {
+            let router = Router()
+            HealthRoutes<BasicRequestContext>(checks: checks, timeout: .milliseconds(200)).register(on: router)
+            return router
+        }())
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/ready", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let report = try JSONDecoder().decode(ReadinessResponse.self, from: Data(response.body.readableBytesView))
+                #expect(report.status == "unavailable")
+                #expect(report.checks["postgres"]?.status == "up")
+                #expect(report.checks["redis"] == DependencyStatus(status: "down", latencyMs: nil, error: "connection refused"))
+                #expect(report.checks["slow"]?.status == "down")
+                #expect(report.checks["slow"]?.error?.contains("no answer within") == true)
+            }
+        }
+    }
+
+    @Test func readyWithRealPostgresAndRedis() async throws {
+        let database = Database(url: try TestEnvironment.runtimeDatabaseURL(), logger: TestDatabase.logger)
+        let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL()), logger: TestDatabase.logger)
+        let checks = [
+            ReadinessCheck(name: "postgres") { try await database.ping() },
+            ReadinessCheck(name: "redis") { try await redis.execute(.ping()) },
+        ]
+        try await Application(router: APIApplication.router(readiness: checks), services: [database, redis]).test(.router) { client in
+            try await client.execute(uri: "/ready", method: .get) { response in
+                #expect(response.status == .ok)
+                let report = try JSONDecoder().decode(ReadinessResponse.self, from: Data(response.body.readableBytesView))
+                #expect(report.status == "ready")
+                #expect(report.checks.keys.sorted() == ["postgres", "redis"])
+                #expect(report.checks.values.allSatisfy { $0.status == "up" && $0.latencyMs != nil })
+            }
+        }
+    }
+
+    @Test func unknownRoutesUseTheErrorEnvelope() async throws {
+        try await Self.app([]).test(.router) { client in
+            try await client.execute(uri: "/nope", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(response.headers[.contentType] == "application/json; charset=utf-8")
+                let body = try JSONDecoder().decode([String: String].self, from: Data(response.body.readableBytesView))
+                #expect(body["error"]?.isEmpty == false)
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Domain
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+import TestSupport
+@testable import Store
+
+struct StoreErrorTests {
+    @Test func uniqueViolationIsNamed() async throws {
+        try await TestDatabase.with { database in
+            let tenant = TenantID(UUID())
+            try await TenantStore(database: database.owner).createTenant(id: tenant, slug: "dup-test", name: "Dup")
+            let insert: PostgresQuery = """
+                INSERT INTO immo_app.properties (tenant_id, external_ref, title, property_type)
+                VALUES (\(tenant.rawValue), 'REF-1', 'Flat', 'apartment')
+                """
+            _ = try await database.runtime.withTenant(tenant) { tx in try await tx.query(insert) }
+            let error = await #expect(throws: StoreError.self) {
+                try await database.runtime.withTenant(tenant) { tx in try await tx.query(insert) }
+            }
+            #expect(error?.kind == .uniqueViolation)
+            #expect(error?.sqlState == "23505")
+            #expect(error?.constraint == "properties_tenant_id_external_ref_key")
+            #expect(error?.isRetryable == false)
+        }
+    }
+
+    @Test func checkViolationAndBadInputAreNamed() async throws {
+        try await TestDatabase.with { database in
+            let tenant = TenantID(UUID())
+            try await TenantStore(database: database.owner).createTenant(id: tenant, slug: "check-test", name: "Check")
+            let badType = await #expect(throws: StoreError.self) {
+                try await database.runtime.withTenant(tenant) { tx in
+                    try await tx.query("""
+                        INSERT INTO immo_app.properties (tenant_id, external_ref, title, property_type)
+                        VALUES (\(tenant.rawValue), 'REF-2', 'Castle', 'castle')
+                        """)
+                }
+            }
+            #expect(badType?.kind == .constraintViolation)
+            let badUUID = await #expect(throws: StoreError.self) {
+                try await database.runtime.withTenant(tenant) { tx in
+                    try await tx.query("SELECT 'not-a-uuid'::uuid")
+                }
+            }
+            #expect(badUUID?.kind == .invalidInput)
+        }
+    }
+
+    @Test func unreachableServerIsUnavailable() async throws {
+        var url = try TestEnvironment.runtimeDatabaseURL()
+        url.port = 1  // nothing listens on port 1
+        var configuration = url.clientConfiguration()
+        configuration.options.connectTimeout = .seconds(1)
+        let database = Database(configuration: configuration, logger: TestDatabase.logger)
+        await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await database.run() }
+            defer { group.cancelAll() }
+            let error = await #expect(throws: StoreError.self) { try await database.ping() }
+            #expect(error?.kind == .unavailable, "\(String(describing: error))")
+            #expect(error?.isRetryable == true)
+        }
+    }
+
+    @Test func databaseURLParsing() throws {
+        let url = try DatabaseURL("postgres://app:p%40ss@db.internal:6543/obotcall?sslmode=require&application_name=api")
+        #expect(url.username == "app")
+        #expect(url.password == "p@ss")
+        #expect(url.host == "db.internal")
+        #expect(url.port == 6543)
+        #expect(url.database == "obotcall")
+        #expect(url.sslMode == .require)
+        #expect(url.applicationName == "api")
+        #expect(url.description == "postgres://app:***@db.internal:6543/obotcall")
+
+        #expect(throws: DatabaseURLError.self) { try DatabaseURL("mysql://a@b/c") }
+        #expect(throws: DatabaseURLError.self) { try DatabaseURL("postgres://host/db") }
+        #expect(throws: DatabaseURLError.self) { try DatabaseURL("postgres://user@host") }
+        #expect(throws: DatabaseURLError.self) { try DatabaseURL("postgres://user@host/db?sslmode=sometimes") }
+    }
+}
