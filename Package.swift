@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "obotcall", targets: ["obotcall"]),
+        .executable(name: "redis-benchmark-swift", targets: ["RedisBenchmark"]),
         .library(name: "Redis", targets: ["Redis"]),
     ],
     dependencies: [
@@ -81,6 +82,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "RedisBenchmark",
+            dependencies: [
+                "Redis", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/RedisBenchmark",
             swiftSettings: swiftSettings
         ),
         .target(

@@ -57,13 +57,15 @@ svc_pg() {
 }
 
 # svc_start_redis DIR PORT — start (or reuse) the Redis server whose data lives in DIR.
+# Sets SVC_STARTED=1 when it started a server, 0 when it reused a running one.
 svc_start_redis() {
+    SVC_STARTED=0
     local dir=$1 port=$2
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     if [ -f "$dir/redis.pid" ] && kill -0 "$(cat "$dir/redis.pid")" 2>/dev/null \
         && redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then
-        svc_log "reusing Redis on 127.0.0.1:$port (pid $(cat "$dir/redis.pid"))"
+        svc_log "reusing Redis on 127.0.0.1:$port (pid $(cat "$dir/redis.pid")); it keeps running afterwards"
         return 0
     fi
     if redis-cli -p "$port" ping >/dev/null 2>&1; then
@@ -83,7 +85,7 @@ pidfile $dir/redis.pid
 CONF
     setsid nohup redis-server "$dir/redis.conf" >/dev/null 2>&1 </dev/null &
     for _ in $(seq 1 100); do
-        redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && { svc_log "Redis up on 127.0.0.1:$port"; return 0; }
+        redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && { svc_log "Redis up on 127.0.0.1:$port"; SVC_STARTED=1; return 0; }
         sleep 0.1
     done
     tail -n 20 "$dir/redis.log" >&2 2>/dev/null
@@ -104,15 +106,16 @@ svc_stop_redis() {
 }
 
 # svc_start_postgres DIR PORT [fast] — init (once), start (or reuse) PostgreSQL with data in DIR.
-# "fast" turns fsync off: for throw-away test clusters only.
+# "fast" turns fsync off: for throw-away test clusters only. Sets SVC_STARTED like svc_start_redis.
 svc_start_postgres() {
+    SVC_STARTED=0
     local dir=$1 port=$2 mode=${3:-}
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     [ "$(id -u)" = 0 ] && chown postgres "$dir" 2>/dev/null
     if svc_pg "$PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
         if "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$port" -q; then
-            svc_log "reusing PostgreSQL on 127.0.0.1:$port"
+            svc_log "reusing PostgreSQL on 127.0.0.1:$port; it keeps running afterwards"
             return 0
         fi
         svc_die "the PostgreSQL of $dir runs but not on port $port; stop it with scripts/services stop"
@@ -130,6 +133,7 @@ svc_start_postgres() {
     svc_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 -o "$opts" start >/dev/null \
         || { tail -n 20 "$dir/postgres.log" >&2; svc_die "PostgreSQL did not start on port $port (log: $dir/postgres.log)"; }
     svc_log "PostgreSQL up on 127.0.0.1:$port"
+    SVC_STARTED=1
 }
 
 svc_stop_postgres() {

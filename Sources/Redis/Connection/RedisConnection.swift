@@ -185,8 +185,12 @@ public final class RedisConnection: Sendable {
         return try await withTaskCancellationHandler {
             try Task.checkCancellation()
             return try await withCheckedThrowingContinuation { continuation in
-                handler.eventLoop.execute {
+                if handler.eventLoop.inEventLoop {
                     handler.value.send(commands, id: id, timeout: timeout, promise: .batch(continuation))
+                } else {
+                    handler.eventLoop.execute {
+                        handler.value.send(commands, id: id, timeout: timeout, promise: .batch(continuation))
+                    }
                 }
             }
         } onCancel: {

@@ -83,19 +83,22 @@ struct RedisConnectionStateMachine<Promise> {
             return .push(token)
         }
         guard case .active = state else { return .none }
-        guard var head = pending.popFirst() else {
+        guard !pending.isEmpty else {
             let error = RedisClientError(.unexpectedReply, "received a reply while no command was pending: \(token)")
             return .closeAndFail(close(error), error)
         }
-        if head.expectedReplies == 1 {
-            return .succeed(head.promise, .single(token))
+        let index = pending.startIndex
+        let expected = pending[index].expectedReplies
+        if expected == 1 {
+            return .succeed(pending.removeFirst().promise, .single(token))
         }
-        if head.replies.isEmpty { head.replies.reserveCapacity(head.expectedReplies) }
-        head.replies.append(token)
-        if head.replies.count == head.expectedReplies {
+        // Appending in place: no copy of the head is held, so the array is not copied on write.
+        if pending[index].replies.isEmpty { pending[index].replies.reserveCapacity(expected) }
+        pending[index].replies.append(token)
+        if pending[index].replies.count == expected {
+            let head = pending.removeFirst()
             return .succeed(head.promise, .batch(head.replies))
         }
-        pending.prepend(head)
         return .none
     }
 

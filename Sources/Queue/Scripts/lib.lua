@@ -1,0 +1,196 @@
+--[[
+  Shared helpers of the queue scripts (prepended to each script by QueueScripts.swift).
+
+  Every queue key is B .. suffix, where B = "<prefix>:<queue>:" is passed as ARGV[1]; a job's hash
+  is B .. jobId. Keys built here from B share the queue's hash tag when the prefix or queue name
+  carries one ("{bull}"), so the scripts stay single-slot on Redis Cluster.
+  Layout and encodings follow BullMQ v6 (see shared/reference/bullmq-v6-layout.md).
+]]
+
+local DEFAULT_MAX_EVENTS = 10000
+local DELAY_SLOTS = 4096          -- delayed score = dueMs * 4096 + sequence within that millisecond
+local PRIORITY_SHIFT = 4294967296 -- prioritized score = priority * 2^32 + (counter mod 2^32)
+
+-- Events stream length cap, written to meta on first use so BullMQ readers agree on it.
+local function maxEvents(metaKey)
+  local value = redis.call("HGET", metaKey, "opts.maxLenEvents")
+  if value then return tonumber(value) end
+  redis.call("HSET", metaKey, "opts.maxLenEvents", DEFAULT_MAX_EVENTS)
+  return DEFAULT_MAX_EVENTS
+end
+
+local function emit(eventsKey, limit, ...)
+  redis.call("XADD", eventsKey, "MAXLEN", "~", limit, "*", "event", ...)
+end
+
+-- Paused (meta.paused present) or at the global concurrency limit: runnable jobs are queued but
+-- no worker is woken.
+local function pausedOrMaxed(metaKey, activeKey)
+  local meta = redis.call("HMGET", metaKey, "paused", "concurrency")
+  if meta[1] then return true end
+  local concurrency = tonumber(meta[2])
+  if concurrency and concurrency > 0 and redis.call("LLEN", activeKey) >= concurrency then return true end
+  return false
+end
+
+local function wakeWorkers(markerKey)
+  redis.call("ZADD", markerKey, 0, "0")
+end
+
+-- Tells blocked workers when the earliest delayed job becomes due.
+local function scheduleDelayedWake(markerKey, delayedKey)
+  local first = redis.call("ZRANGE", delayedKey, 0, 0, "WITHSCORES")
+  if first[2] then
+    redis.call("ZADD", markerKey, math.floor(tonumber(first[2]) / DELAY_SLOTS), "1")
+  end
+end
+
+-- A score that orders jobs due in the same millisecond by insertion.
+local function delayedScore(delayedKey, dueMs)
+  local low = dueMs * DELAY_SLOTS
+  local high = low + DELAY_SLOTS - 1
+  local last = redis.call("ZREVRANGEBYSCORE", delayedKey, high, low, "WITHSCORES", "LIMIT", 0, 1)
+  if last[2] then
+    local next = tonumber(last[2]) + 1
+    if next <= high then return next end
+    return high
+  end
+  return low
+end
+
+local function pushPrioritized(prioritizedKey, counterKey, jobId, priority)
+  local counter = redis.call("INCR", counterKey)
+  redis.call("ZADD", prioritizedKey, priority * PRIORITY_SHIFT + (counter % PRIORITY_SHIFT), jobId)
+end
+
+-- Puts a runnable job where workers take it: prioritized by priority, else the wait list
+-- (LPUSH = back of the FIFO; RPUSH = next to run).
+local function enqueueRunnable(k, jobId, priority, toFront)
+  if priority > 0 then
+    pushPrioritized(k.prioritized, k.pc, jobId, priority)
+  elseif toFront then
+    redis.call("RPUSH", k.wait, jobId)
+  else
+    redis.call("LPUSH", k.wait, jobId)
+  end
+end
+
+-- Moves delayed jobs that are due (at most 1000 per call) to wait or prioritized.
+local function promoteDueDelayed(k, B, now, limit)
+  local due = redis.call("ZRANGEBYSCORE", k.delayed, 0, (now + 1) * DELAY_SLOTS - 1, "LIMIT", 0, 1000)
+  if #due == 0 then return end
+  for _, jobId in ipairs(due) do
+    redis.call("ZREM", k.delayed, jobId)
+    local jobKey = B .. jobId
+    local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
+    enqueueRunnable(k, jobId, priority, false)
+    redis.call("HSET", jobKey, "delay", 0)
+    emit(k.events, limit, "waiting", "jobId", jobId, "prev", "delayed")
+  end
+  if not pausedOrMaxed(k.meta, k.active) then wakeWorkers(k.marker) end
+end
+
+-- Tenant index (our extension): B .. "ti:" .. tenant is a ZSET of job ids scored by creation time.
+local function unindexTenant(B, jobId, tenant)
+  if tenant and tenant ~= "" then redis.call("ZREM", B .. "ti:" .. tenant, jobId) end
+end
+
+-- Deletes a finished or removed job's dedup key when it still belongs to the job.
+local function releaseDeduplication(B, jobId, dedupId)
+  if not dedupId or dedupId == "" then return end
+  local dedupKey = B .. "de:" .. dedupId
+  if redis.call("GET", dedupKey) == jobId then redis.call("DEL", dedupKey) end
+end
+
+-- Deletes a job's hash and companion keys, and its tenant index entry.
+local function deleteJob(B, jobId)
+  local jobKey = B .. jobId
+  local fields = redis.call("HMGET", jobKey, "tid", "deid")
+  unindexTenant(B, jobId, fields[1])
+  releaseDeduplication(B, jobId, fields[2])
+  redis.call("DEL", jobKey, jobKey .. ":logs", jobKey .. ":lock", jobKey .. ":dependencies",
+    jobKey .. ":processed", jobKey .. ":failed", jobKey .. ":unsuccessful")
+end
+
+-- Hands the next runnable job to a worker: promotes due delayed jobs, honours pause, global
+-- concurrency and the rate limiter, takes wait before prioritized, locks the job.
+-- Returns { flat job hash | 0, jobId | 0, rateLimitTtlMs, nextDelayedDueMs }.
+local function fetchNextJob(k, B, now, token, lockDuration, limiterMax, limiterDuration, workerName, limit)
+  promoteDueDelayed(k, B, now, limit)
+  local meta = redis.call("HMGET", k.meta, "paused", "concurrency", "max", "duration")
+  local max = tonumber(meta[3]) or limiterMax
+  local duration = limiterDuration
+  if not duration or duration <= 0 then duration = tonumber(meta[4]) or 0 end
+  local limited = max and max > 0 and duration > 0
+  if limited then
+    local ttl = redis.call("PTTL", k.limiter)
+    if ttl > 0 and (tonumber(redis.call("GET", k.limiter)) or 0) >= max then
+      return { 0, 0, ttl, 0 }
+    end
+  end
+  if meta[1] then return { 0, 0, 0, 0 } end
+  local concurrency = tonumber(meta[2])
+  if concurrency and concurrency > 0 and redis.call("LLEN", k.active) >= concurrency then
+    return { 0, 0, 0, 0 }
+  end
+
+  for _ = 1, 10 do
+    local jobId = redis.call("RPOPLPUSH", k.wait, k.active)
+    if not jobId then
+      local popped = redis.call("ZPOPMIN", k.prioritized)
+      if popped[1] then
+        jobId = popped[1]
+        redis.call("LPUSH", k.active, jobId)
+      else
+        redis.call("DEL", k.pc)
+      end
+    end
+    if not jobId then break end
+    local jobKey = B .. jobId
+    if string.sub(jobId, 1, 2) == "0:" or redis.call("EXISTS", jobKey) == 0 then
+      -- A legacy marker entry or an id whose hash is gone: drop it and look again.
+      redis.call("LREM", k.active, 1, jobId)
+    else
+      if limited and redis.call("HEXISTS", jobKey, "defa") == 0 then
+        if redis.call("INCR", k.limiter) == 1 then redis.call("PEXPIRE", k.limiter, duration) end
+      end
+      if token ~= "0" then redis.call("SET", jobKey .. ":lock", token, "PX", lockDuration) end
+      emit(k.events, limit, "active", "jobId", jobId, "prev", "waiting")
+      if workerName and workerName ~= "" then
+        redis.call("HSET", jobKey, "processedOn", now, "pb", workerName)
+      else
+        redis.call("HSET", jobKey, "processedOn", now)
+      end
+      redis.call("HINCRBY", jobKey, "ats", 1)
+      wakeWorkers(k.marker)
+      return { redis.call("HGETALL", jobKey), jobId, 0, 0 }
+    end
+  end
+  local first = redis.call("ZRANGE", k.delayed, 0, 0, "WITHSCORES")
+  if first[2] then return { 0, 0, 0, math.floor(tonumber(first[2]) / DELAY_SLOTS) } end
+  return { 0, 0, 0, 0 }
+end
+
+-- Takes an active job back from its worker: checks and deletes the lock (unless token is "0"),
+-- clears the stalled suspicion and removes it from active. Returns nil, or -1 missing job,
+-- -2 missing lock, -3 not active, -6 lock held by another token.
+local function releaseActiveJob(k, jobKey, jobId, token)
+  if redis.call("EXISTS", jobKey) == 0 then return -1 end
+  if token ~= "0" then
+    local held = redis.call("GET", jobKey .. ":lock")
+    if not held then return -2 end
+    if held ~= token then return -6 end
+    redis.call("DEL", jobKey .. ":lock")
+  end
+  redis.call("SREM", k.stalled, jobId)
+  if redis.call("LREM", k.active, -1, jobId) == 0 then return -3 end
+  return nil
+end
+
+-- The key table most scripts share, from KEYS in this fixed order.
+local function queueKeys()
+  return {
+    wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], meta = KEYS[5],
+    pc = KEYS[6], marker = KEYS[7], events = KEYS[8], limiter = KEYS[9], stalled = KEYS[10],
+  }
+end
