@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "obotcall", targets: ["obotcall"]),
         .executable(name: "redis-benchmark-swift", targets: ["RedisBenchmark"]),
         .library(name: "Redis", targets: ["Redis"]),
+        .library(name: "Queue", targets: ["Queue"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -43,6 +44,23 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Queue",
+            dependencies: [
+                "Redis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [
+                .copy("Scripts/lib.lua"), .copy("Scripts/add_job.lua"), .copy("Scripts/fetch_job.lua"),
+                .copy("Scripts/finish_job.lua"), .copy("Scripts/retry_job.lua"), .copy("Scripts/extend_locks.lua"),
+                .copy("Scripts/recover_stalled.lua"), .copy("Scripts/pause_queue.lua"), .copy("Scripts/admin_job.lua"),
+                .copy("Scripts/admin_queue.lua"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -113,6 +131,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "Redis", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "Domain", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],

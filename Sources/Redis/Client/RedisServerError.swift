@@ -20,7 +20,7 @@ public struct RedisServerError: Error, CustomStringConvertible, Sendable, Equata
     public var description: String { "Redis error: \(message)" }
 
     /// The error a reply carries, or `nil` when the reply is not an error.
-    init?(_ token: RESPToken) {
+    public init?(_ token: RESPToken) {
         switch token.value {
         case .simpleError(let bytes), .bulkError(let bytes):
             self.message = String(buffer: bytes)

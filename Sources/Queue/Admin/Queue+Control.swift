@@ -1,0 +1,156 @@
+import Foundation
+public import Redis
+
+/// Admin actions: pause, retry, promote, remove, clean, drain, obliterate, progress and logs,
+/// global concurrency and rate limits.
+extension Queue {
+    /// Stops every worker from taking jobs (running jobs finish); producers can still add.
+    public func pause() async throws {
+        try await run(scripts.pauseQueue, keys: [keys.legacyPaused], arguments: ["pause"])
+    }
+
+    public func resume() async throws {
+        try await run(scripts.pauseQueue, keys: [keys.legacyPaused], arguments: ["resume"])
+    }
+
+    /// Sends a failed (or completed) job back to wait with its attempts reset.
+    public func retry(_ id: String) async throws {
+        try await adminJob("retry", id)
+    }
+
+    /// Runs a delayed job now.
+    public func promote(_ id: String) async throws {
+        try await adminJob("promote", id)
+    }
+
+    /// Deletes a job that is not being processed, wherever it is.
+    public func remove(_ id: String) async throws {
+        try await adminJob("remove", id)
+    }
+
+    /// Records progress (JSON: a number or an object) and emits a `progress` event.
+    public func updateProgress(_ id: String, json: String) async throws {
+        guard (try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed])) != nil else {
+            throw QueueError(.invalidData, "progress is not valid JSON")
+        }
+        try await adminJob("progress", id, argument: json)
+    }
+
+    public func updateProgress(_ id: String, _ value: some Encodable) async throws {
+        try await updateProgress(id, json: try NewJob.encode(value))
+    }
+
+    /// Appends a line to the job's log, keeping the last `keep` lines; returns the number kept.
+    @discardableResult
+    public func addLog(_ id: String, _ line: String, keep: Int? = nil) async throws -> Int {
+        try await adminJob("log", id, argument: line, keep: keep ?? 0)
+    }
+
+    /// Sends every failed job back to wait (in batches of `batch` per script call).
+    @discardableResult
+    public func retryAllFailed(batch: Int = 1000) async throws -> Int {
+        try await adminQueueLoop("retry-failed", batch: batch).count
+    }
+
+    /// Runs every delayed job now.
+    @discardableResult
+    public func promoteAllDelayed(batch: Int = 1000) async throws -> Int {
+        try await adminQueueLoop("promote-delayed", batch: batch).count
+    }
+
+    /// Deletes up to `limit` jobs of `state` older than `grace` (by finish, start or creation
+    /// time); locked active jobs are kept. Returns the deleted ids.
+    @discardableResult
+    public func clean(_ state: JobState, grace: Duration = .zero, limit: Int = 1000) async throws -> [String] {
+        let name: String
+        switch state {
+        case .completed, .failed, .delayed, .prioritized, .active: name = state.rawValue
+        case .waiting: name = "wait"
+        case .waitingChildren, .unknown:
+            throw QueueError(.invalidOption, "cannot clean jobs in state \(state.rawValue)")
+        }
+        var removed: [String] = []
+        while removed.count < limit {
+            let reply = try await run(scripts.adminQueue, keys: adminQueueKeys, arguments: [
+                .string(keys.base), "clean", .int(Self.now()), .string(name), .int(min(1000, limit - removed.count)),
+                .int(grace.milliseconds), "0",
+            ])
+            let (_, more, ids) = try Self.adminQueueReply(reply)
+            removed += ids
+            if !more { break }
+        }
+        return removed
+    }
+
+    /// Deletes every waiting and prioritized job (and delayed ones with `includeDelayed`).
+    @discardableResult
+    public func drain(includeDelayed: Bool = false, batch: Int = 1000) async throws -> Int {
+        try await adminQueueLoop("drain", batch: batch, flag: includeDelayed).count
+    }
+
+    /// Deletes the queue and every key it has. The queue must be paused; with active jobs it
+    /// refuses unless `force`.
+    public func obliterate(force: Bool = false, batch: Int = 1000) async throws {
+        _ = try await adminQueueLoop("obliterate", batch: batch, flag: force)
+    }
+
+    /// At most `limit` jobs of this queue active at once across all workers (`nil`: no limit).
+    public func setGlobalConcurrency(_ limit: Int?) async throws {
+        if let limit {
+            guard limit > 0 else { throw QueueError(.invalidOption, "global concurrency must be positive") }
+            try await redis.execute(RedisCommand("HSET", [.string(keys.meta), "concurrency", .int(limit)], keyArguments: 0..<1))
+        } else {
+            try await redis.execute(RedisCommand("HDEL", [.string(keys.meta), "concurrency"], keyArguments: 0..<1))
+        }
+    }
+
+    /// At most `max` jobs started per `duration` across all workers (`nil`: no limit).
+    public func setGlobalRateLimit(max: Int?, duration: Duration = .seconds(1)) async throws {
+        if let max {
+            guard max > 0, duration > .zero else { throw QueueError(.invalidOption, "rate limit needs a positive max and duration") }
+            try await redis.execute(RedisCommand(
+                "HSET", [.string(keys.meta), "max", .int(max), "duration", .int(duration.milliseconds)], keyArguments: 0..<1))
+        } else {
+            try await redis.execute(RedisCommand("HDEL", [.string(keys.meta), "max", "duration"], keyArguments: 0..<1))
+        }
+    }
+
+    // MARK: Internals
+
+    @discardableResult
+    private func adminJob(_ action: String, _ id: String, argument: String = "", keep: Int = 0) async throws -> Int {
+        let reply = try await run(scripts.adminJob, keys: [keys.completed, keys.failed, keys.waitingChildren, keys.job(id)],
+            arguments: [.string(keys.base), .string(action), .string(id), .int(Self.now()), .string(argument), .int(keep)])
+        try Self.check(reply, job: id, operation: action)
+        return try Int(fromRESP: reply)
+    }
+
+    private var adminQueueKeys: [String] {
+        [keys.completed, keys.failed, keys.waitingChildren, keys.idCounter, keys.stalledCheck,
+         keys.metrics(.completed), keys.metrics(.failed), keys.legacyPaused, keys.schedulers]
+    }
+
+    private func adminQueueLoop(_ action: String, batch: Int, flag: Bool = false) async throws -> (count: Int, ids: [String]) {
+        var total = 0
+        while true {
+            let reply = try await run(scripts.adminQueue, keys: adminQueueKeys, arguments: [
+                .string(keys.base), .string(action), .int(Self.now()), "", .int(max(1, batch)), 0, flag ? "1" : "0",
+            ])
+            if case .number(let code) = reply.value {
+                if code == -1 { throw QueueError(.notPaused, "pause queue \(name) before obliterating it") }
+                if code == -2 { throw QueueError(.activeJobs, "queue \(name) has active jobs; obliterate with force to delete them anyway") }
+            }
+            let (count, more, _) = try Self.adminQueueReply(reply)
+            total += count
+            if !more { return (total, []) }
+        }
+    }
+
+    private static func adminQueueReply(_ reply: RESPToken) throws -> (Int, Bool, [String]) {
+        guard case .array(let array) = reply.value, array.count == 3 else {
+            throw QueueError(.unexpectedReply, "queue admin script returned \(reply)")
+        }
+        let parts = Array(array)
+        return (try Int(fromRESP: parts[0]), try Int(fromRESP: parts[1]) == 1, try [String](fromRESP: parts[2]))
+    }
+}

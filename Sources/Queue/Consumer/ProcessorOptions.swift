@@ -1,0 +1,40 @@
+/// How a ``QueueProcessor`` runs jobs.
+public struct ProcessorOptions: Sendable {
+    /// Jobs run at once by this processor.
+    public var concurrency: Int
+    /// A job's lock lasts this long; it is renewed every `lockRenewInterval`.
+    public var lockDuration: Duration
+    public var lockRenewInterval: Duration
+    /// How often the stalled check runs (once per interval across all workers).
+    public var stalledInterval: Duration
+    /// Recoveries from stalling a job may have before it fails.
+    public var maxStalledCount: Int
+    /// The longest an idle processor blocks on the marker before looking again.
+    public var drainDelay: Duration
+    /// The longest a rate-limited processor waits before trying again.
+    public var maximumRateLimitDelay: Duration
+    public var limiter: FetchOptions.RateLimit?
+    /// Recorded on each job it takes (`pb`) and in logs.
+    public var workerName: String?
+    /// After a stop request, running jobs get this long to finish before they are cancelled
+    /// (left active; the stalled check hands them to another worker).
+    public var gracefulShutdownTimeout: Duration
+
+    public init(
+        concurrency: Int = 1, lockDuration: Duration = .seconds(30), lockRenewInterval: Duration? = nil,
+        stalledInterval: Duration = .seconds(30), maxStalledCount: Int = 1, drainDelay: Duration = .seconds(5),
+        maximumRateLimitDelay: Duration = .seconds(30), limiter: FetchOptions.RateLimit? = nil, workerName: String? = nil,
+        gracefulShutdownTimeout: Duration = .seconds(30)
+    ) {
+        self.concurrency = max(1, concurrency)
+        self.lockDuration = lockDuration
+        self.lockRenewInterval = lockRenewInterval ?? lockDuration / 2
+        self.stalledInterval = stalledInterval
+        self.maxStalledCount = maxStalledCount
+        self.drainDelay = drainDelay
+        self.maximumRateLimitDelay = maximumRateLimitDelay
+        self.limiter = limiter
+        self.workerName = workerName
+        self.gracefulShutdownTimeout = gracefulShutdownTimeout
+    }
+}

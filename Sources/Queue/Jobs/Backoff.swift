@@ -1,0 +1,68 @@
+import Foundation
+
+/// How long a failed job waits before its next attempt.
+///
+/// Stored in the job's options as BullMQ stores it (`{"type":"fixed"|"exponential","delay":ms,"jitter":0…1}`),
+/// so BullMQ workers running the job compute the same delays.
+public struct Backoff: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        case fixed, exponential
+    }
+
+    public var type: Kind
+    /// Milliseconds: the fixed delay, or the first delay of the exponential series.
+    public var delay: Int
+    /// 0…1: each delay is shortened by a random fraction up to this much, spreading retries out.
+    public var jitter: Double?
+
+    public static func fixed(_ delay: Duration, jitter: Double? = nil) -> Backoff {
+        Backoff(type: .fixed, delay: delay.milliseconds, jitter: jitter)
+    }
+
+    public static func exponential(_ delay: Duration, jitter: Double? = nil) -> Backoff {
+        Backoff(type: .exponential, delay: delay.milliseconds, jitter: jitter)
+    }
+
+    public init(type: Kind, delay: Int, jitter: Double? = nil) {
+        self.type = type
+        self.delay = delay
+        self.jitter = jitter
+    }
+
+    /// BullMQ also accepts a bare number of milliseconds, meaning a fixed delay.
+    public init(from decoder: any Decoder) throws {
+        if let single = try? decoder.singleValueContainer(), let milliseconds = try? single.decode(Int.self) {
+            self.init(type: .fixed, delay: milliseconds)
+            return
+        }
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            type: (try? container.decode(Kind.self, forKey: .type)) ?? .fixed,
+            delay: (try? container.decode(Int.self, forKey: .delay)) ?? 0,
+            jitter: try? container.decode(Double.self, forKey: .jitter))
+    }
+
+    private enum CodingKeys: String, CodingKey { case type, delay, jitter }
+
+    /// The delay before the next attempt, `attempt` being the number of attempts made so far
+    /// (including the one that just failed): fixed `delay`, or `delay · 2^(attempt−1)`.
+    public func delay(afterAttempt attempt: Int, random: Double = Double.random(in: 0..<1)) -> Int {
+        var milliseconds: Double
+        switch type {
+        case .fixed:
+            milliseconds = Double(delay)
+        case .exponential:
+            milliseconds = (pow(2, Double(max(0, attempt - 1))) * Double(delay)).rounded()
+        }
+        if let jitter, jitter > 0 {
+            milliseconds -= milliseconds * min(jitter, 1) * random
+        }
+        return max(0, Int(milliseconds.rounded()))
+    }
+}
+
+extension Duration {
+    var milliseconds: Int {
+        Int(components.seconds) * 1000 + Int(components.attoseconds / 1_000_000_000_000_000)
+    }
+}

@@ -1,0 +1,64 @@
+public import Redis
+
+/// The Redis keys of one queue, named as BullMQ v6 names them: `<prefix>:<queue>:<suffix>`.
+///
+/// For Redis Cluster give the prefix or the queue name a hash tag (`{bull}`): the scripts build
+/// job keys from the same base, so every key of a queue then lands in one slot.
+public struct QueueKeys: Sendable, Hashable {
+    public let prefix: String
+    public let queue: String
+    /// `<prefix>:<queue>:`, the start of every key of the queue.
+    public let base: String
+
+    public init(prefix: String = "bull", queue: String) {
+        self.prefix = prefix
+        self.queue = queue
+        self.base = "\(prefix):\(queue):"
+    }
+
+    public var wait: String { base + "wait" }
+    public var active: String { base + "active" }
+    public var prioritized: String { base + "prioritized" }
+    public var delayed: String { base + "delayed" }
+    public var meta: String { base + "meta" }
+    public var priorityCounter: String { base + "pc" }
+    public var marker: String { base + "marker" }
+    public var events: String { base + "events" }
+    public var limiter: String { base + "limiter" }
+    public var stalled: String { base + "stalled" }
+    public var stalledCheck: String { base + "stalled-check" }
+    public var completed: String { base + "completed" }
+    public var failed: String { base + "failed" }
+    public var waitingChildren: String { base + "waiting-children" }
+    public var idCounter: String { base + "id" }
+    /// BullMQ v5's list of jobs added while paused; v6 only drains it on resume.
+    public var legacyPaused: String { base + "paused" }
+    public var schedulers: String { base + "repeat" }
+    public func metrics(_ kind: MetricsKind) -> String { base + "metrics:" + kind.rawValue }
+
+    public func job(_ id: String) -> String { base + id }
+    public func lock(_ id: String) -> String { base + id + ":lock" }
+    public func logs(_ id: String) -> String { base + id + ":logs" }
+    public func deduplication(_ id: String) -> String { base + "de:" + id }
+    /// Our extension: the jobs of one tenant, by creation time (BullMQ uses no `ti:` keys).
+    public func tenantIndex(_ tenant: String) -> String { base + "ti:" + tenant }
+
+    /// KEYS 1–10 of every queue script, in the order `queueKeys()` in lib.lua expects.
+    var shared: [RedisArgument] {
+        [wait, active, prioritized, delayed, meta, priorityCounter, marker, events, limiter, stalled].map { .string($0) }
+    }
+
+    /// The hash tag Redis Cluster hashes the keys by (`{…}` in the base), if any.
+    public var hashTag: String? {
+        guard let open = base.firstIndex(of: "{"),
+              let close = base[base.index(after: open)...].firstIndex(of: "}"),
+              base.index(after: open) < close
+        else { return nil }
+        return String(base[base.index(after: open)..<close])
+    }
+}
+
+/// The per-minute counters BullMQ keeps for finished jobs.
+public enum MetricsKind: String, Sendable {
+    case completed, failed
+}

@@ -1,0 +1,78 @@
+import Foundation
+public import Logging
+public import Redis
+
+/// One BullMQ-compatible queue on Redis: producer, consumer primitives and admin operations.
+///
+/// A `Queue` is a cheap value (keys, options and a shared `RedisClient`); make one per queue name
+/// wherever it is needed. Every state change runs as one Lua script, so concurrent producers and
+/// workers — ours or BullMQ's — never see a half-made transition.
+public struct Queue: Sendable {
+    public let name: String
+    public let keys: QueueKeys
+    public let redis: RedisClient
+    public let options: QueueOptions
+    public let logger: Logger
+    let scripts: QueueScripts
+
+    public init(name: String, redis: RedisClient, options: QueueOptions = .init(), logger: Logger? = nil) throws(QueueError) {
+        guard !name.isEmpty, name.utf8.count <= 200, !name.contains(":") else {
+            throw QueueError(.invalidOption, "queue name '\(name)' must be 1 to 200 bytes without ':'")
+        }
+        self.name = name
+        self.keys = QueueKeys(prefix: options.prefix, queue: name)
+        self.redis = redis
+        self.options = options
+        self.logger = logger ?? redis.logger
+        self.scripts = try QueueScripts.shared.get()
+    }
+
+    /// Milliseconds since 1970, the clock of every score and timestamp BullMQ stores.
+    static func now() -> Int {
+        Int((Date().timeIntervalSince1970 * 1000).rounded())
+    }
+
+    /// Runs a queue script with the shared KEYS 1–10 followed by `keys`.
+    @discardableResult
+    func run(_ script: RedisScript, keys extra: [String] = [], arguments: [RedisArgument]) async throws -> RESPToken {
+        try await redis.execute(script, keys: keys.shared + extra.map { .string($0) }, arguments: arguments)
+    }
+
+    /// Turns the scripts' negative status codes into errors.
+    static func check(_ reply: RESPToken, job: String, operation: String) throws {
+        guard case .number(let code) = reply.value, code < 0 else { return }
+        switch code {
+        case -1: throw QueueError(.jobNotFound, "job \(job) does not exist (\(operation))")
+        case -2: throw QueueError(.lockLost, "job \(job) is no longer locked by this worker; its lock expired (\(operation))")
+        case -3: throw QueueError(.wrongState, "job \(job) is not in the state \(operation) needs")
+        case -4: throw QueueError(.jobLocked, "job \(job) is being processed and cannot be removed")
+        case -6: throw QueueError(.lockLost, "job \(job) is locked by another worker (\(operation))")
+        default: throw QueueError(.unexpectedReply, "\(operation) of job \(job) returned \(code)")
+        }
+    }
+}
+
+/// Settings shared by every user of a queue.
+public struct QueueOptions: Sendable {
+    /// The key prefix; `{…}` hash-tags every key for Redis Cluster.
+    public var prefix: String
+    /// The largest job payload accepted, in bytes (JSON text).
+    public var maximumDataSize: Int
+    /// Used when a job sets no removal policy of its own.
+    public var defaultRemoveOnComplete: KeepJobs
+    public var defaultRemoveOnFail: KeepJobs
+    /// Per-minute completed/failed counts kept (0: none).
+    public var metricsDataPoints: Int
+
+    public init(
+        prefix: String = "bull", maximumDataSize: Int = 512 * 1024,
+        defaultRemoveOnComplete: KeepJobs = .all, defaultRemoveOnFail: KeepJobs = .all,
+        metricsDataPoints: Int = 60 * 24 * 7
+    ) {
+        self.prefix = prefix
+        self.maximumDataSize = maximumDataSize
+        self.defaultRemoveOnComplete = defaultRemoveOnComplete
+        self.defaultRemoveOnFail = defaultRemoveOnFail
+        self.metricsDataPoints = metricsDataPoints
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import Redis
+
+/// The queue's Lua scripts: each `.lua` resource with `lib.lua` prepended, as `RedisScript`s
+/// (SHA1 of the combined source, loaded on `NOSCRIPT`).
+struct QueueScripts: Sendable {
+    let addJob: RedisScript
+    let fetchJob: RedisScript
+    let finishJob: RedisScript
+    let retryJob: RedisScript
+    let extendLocks: RedisScript
+    let recoverStalled: RedisScript
+    let pauseQueue: RedisScript
+    let adminJob: RedisScript
+    let adminQueue: RedisScript
+
+    /// Loaded once per process.
+    static let shared: Result<QueueScripts, QueueError> = Result { () throws(QueueError) -> QueueScripts in
+        let library = try source("lib")
+        func script(_ name: String) throws(QueueError) -> RedisScript {
+            RedisScript(name: name, source: library + "\n-- " + name + ".lua\n" + (try source(name)))
+        }
+        return QueueScripts(
+            addJob: try script("add_job"), fetchJob: try script("fetch_job"), finishJob: try script("finish_job"),
+            retryJob: try script("retry_job"), extendLocks: try script("extend_locks"),
+            recoverStalled: try script("recover_stalled"), pauseQueue: try script("pause_queue"),
+            adminJob: try script("admin_job"), adminQueue: try script("admin_queue"))
+    }
+
+    private static func source(_ name: String) throws(QueueError) -> String {
+        guard let url = Bundle.module.url(forResource: name, withExtension: "lua"),
+              let text = try? String(contentsOf: url, encoding: .utf8)
+        else {
+            throw QueueError(.scriptsMissing, "the queue script \(name).lua is missing from the installation (resource bundle not next to the binary?)")
+        }
+        return text
+    }
+}
