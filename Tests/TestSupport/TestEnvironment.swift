@@ -49,3 +49,49 @@ public enum TestEnvironmentError: Error, CustomStringConvertible {
         }
     }
 }
+
+extension TestEnvironment {
+    /// The virtualenv Python with bullmq 3.4.4 that scripts/test prepares.
+    public static func python() throws -> String { try required("TEST_PYTHON") }
+}
+
+/// Runs Tests/Interop/bullmq_peer.py (the real Python bullmq) and decodes its JSON output.
+public enum BullMQPeer {
+    public static func run<T: Decodable>(
+        _ arguments: [String], as type: T.Type, timeout: Duration = .seconds(120)
+    ) async throws -> T {
+        let script = TestEnvironment.repositoryRoot + "/Tests/Interop/bullmq_peer.py"
+        let child = try ChildProcess(try TestEnvironment.python(), [script] + arguments)
+        guard let status = try await child.waitForExit(timeout: timeout) else {
+            child.signal(SIGKILL)
+            throw ChildProcessError("bullmq_peer.py \(arguments.first ?? "") did not finish within \(timeout)")
+        }
+        guard status == 0 else {
+            throw ChildProcessError("bullmq_peer.py \(arguments.first ?? "") exited with \(status): \(child.standardError)")
+        }
+        let output = child.standardOutput.split(separator: "\n").last.map(String.init) ?? ""
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(output.utf8))
+        } catch {
+            throw ChildProcessError("bullmq_peer.py printed \(output.debugDescription); stderr: \(child.standardError)")
+        }
+    }
+
+    /// Starts the peer without waiting (for workers and listeners that run beside the Swift side).
+    public static func start(_ arguments: [String]) throws -> ChildProcess {
+        let script = TestEnvironment.repositoryRoot + "/Tests/Interop/bullmq_peer.py"
+        return try ChildProcess(try TestEnvironment.python(), [script] + arguments)
+    }
+
+    public static func output<T: Decodable>(of child: ChildProcess, as type: T.Type, timeout: Duration = .seconds(120)) async throws -> T {
+        guard let status = try await child.waitForExit(timeout: timeout) else {
+            child.signal(SIGKILL)
+            throw ChildProcessError("bullmq_peer.py did not finish within \(timeout)")
+        }
+        let output = child.standardOutput.split(separator: "\n").last.map(String.init) ?? ""
+        guard status == 0, let data = output.data(using: .utf8) else {
+            throw ChildProcessError("bullmq_peer.py exited with \(status): \(child.standardError)")
+        }
+        return try JSONDecoder().decode(T.self, from: data)
+    }
+}

@@ -144,7 +144,7 @@ public final class QueueProcessor: Service, Sendable {
             case .failure(let error):
                 let unrecoverable = error is UnrecoverableJobError
                 let (result, next) = try await queue.fail(
-                    job, token: token, reason: String(describing: error), stacktrace: [String(reflecting: error)],
+                    job, token: token, reason: Self.reason(for: error), stacktrace: [String(reflecting: error)],
                     unrecoverable: unrecoverable, fetchNext: fetchNext)
                 logger.info("job failed", metadata: ["job": "\(job.id)", "outcome": "\(result)", "error": "\(error)"])
                 return next?.job
@@ -153,6 +153,18 @@ public final class QueueProcessor: Service, Sendable {
             logger.warning("job finished after losing its lock; another worker owns it now", metadata: ["job": "\(job.id)", "error": "\(error)"])
             return nil
         }
+    }
+
+    /// The failure reason stored on the job: an error's own description, or Foundation's
+    /// localized description for `NSError`s and `LocalizedError`s.
+    static func reason(for error: any Error) -> String {
+        if let localized = error as? any LocalizedError, let description = localized.errorDescription {
+            return description
+        }
+        if type(of: error) is NSError.Type {
+            return (error as NSError).localizedDescription
+        }
+        return String(describing: error)
     }
 
     private func runHandler(_ job: Job) async -> Result<String?, any Error> {
