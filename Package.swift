@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "obotcall", targets: ["obotcall"]),
         .executable(name: "redis-benchmark-swift", targets: ["RedisBenchmark"]),
+        .executable(name: "queue-benchmark-swift", targets: ["QueueBenchmark"]),
         .library(name: "Redis", targets: ["Redis"]),
         .library(name: "Queue", targets: ["Queue"]),
     ],
@@ -57,7 +58,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [
-                .copy("Scripts/lib.lua"), .copy("Scripts/add_job.lua"), .copy("Scripts/fetch_job.lua"),
+                .copy("Scripts/lib.lua"), .copy("Scripts/add_jobs.lua"), .copy("Scripts/fetch_job.lua"),
                 .copy("Scripts/finish_job.lua"), .copy("Scripts/retry_job.lua"), .copy("Scripts/extend_locks.lua"),
                 .copy("Scripts/recover_stalled.lua"), .copy("Scripts/pause_queue.lua"), .copy("Scripts/admin_job.lua"),
                 .copy("Scripts/admin_queue.lua"),
@@ -109,6 +110,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Benchmarks/RedisBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QueueBenchmark",
+            dependencies: [
+                "Queue", "Redis", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/QueueBenchmark",
             swiftSettings: swiftSettings
         ),
         .target(

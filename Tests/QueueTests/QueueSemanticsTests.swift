@@ -516,3 +516,23 @@ import TestSupport
         #expect(QueueKeys(queue: "plain").hashTag == nil)
     }
 }
+
+/// Redis Cluster: with a hash-tagged prefix, every key a queue's scripts create shares the tag.
+@Suite struct QueueClusterKeysTests {
+    @Test func everyKeyOfAHashTaggedQueueSharesTheTag() async throws {
+        try await QueueTesting.withQueue(prefix: "{obc}") { (queue: Queue) async throws in
+            try await queue.add("a", data: ["n": 1], options: .init(deduplication: .init(id: "d"), tenantID: "tenant-x"))
+            try await queue.add("b", data: ["n": 2], options: .init(delay: .seconds(30)))
+            try await queue.add("c", data: ["n": 3], options: .init(priority: 2))
+            let job = try #require(try await queue.fetch(QueueTesting.fetch).job)
+            try await queue.addLog(job.id, "log line")
+            _ = try await queue.complete(job, token: QueueTesting.fetch.token)
+            _ = try await queue.recoverStalled(interval: .seconds(1))
+            let keys = try await QueueTesting.keys(of: queue)
+            #expect(keys.count > 10)
+            for key in keys {
+                #expect(QueueKeys.hashTag(of: key) == "obc", "\(key) would hash to another slot")
+            }
+        }
+    }
+}

@@ -49,12 +49,16 @@ public struct QueueKeys: Sendable, Hashable {
     }
 
     /// The hash tag Redis Cluster hashes the keys by (`{…}` in the base), if any.
-    public var hashTag: String? {
-        guard let open = base.firstIndex(of: "{"),
-              let close = base[base.index(after: open)...].firstIndex(of: "}"),
-              base.index(after: open) < close
+    public var hashTag: String? { Self.hashTag(of: base) }
+
+    /// The part of `key` Redis Cluster hashes: the text between the first `{` and the next `}`
+    /// when it is not empty.
+    public static func hashTag(of key: String) -> String? {
+        guard let open = key.firstIndex(of: "{"),
+              let close = key[key.index(after: open)...].firstIndex(of: "}"),
+              key.index(after: open) < close
         else { return nil }
-        return String(base[base.index(after: open)..<close])
+        return String(key[key.index(after: open)..<close])
     }
 }
 

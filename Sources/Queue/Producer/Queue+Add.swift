@@ -7,15 +7,21 @@ public struct NewJob: Sendable {
     /// The payload, JSON text.
     public var data: String
     public var options: JobOptions
+    /// Set when the data came from `JSONEncoder`, so it need not be parsed again to be checked.
+    let isEncodedJSON: Bool
 
     public init(name: String, json data: String, options: JobOptions = .init()) {
         self.name = name
         self.data = data
         self.options = options
+        self.isEncodedJSON = false
     }
 
     public init(name: String, data: some Encodable, options: JobOptions = .init()) throws(QueueError) {
-        self.init(name: name, json: try NewJob.encode(data), options: options)
+        self.name = name
+        self.data = try NewJob.encode(data)
+        self.options = options
+        self.isEncodedJSON = true
     }
 
     static func encode(_ value: some Encodable) throws(QueueError) -> String {
@@ -60,25 +66,61 @@ extension Queue {
 
     @discardableResult
     public func add(_ job: NewJob) async throws -> AddedJob {
-        let command = try addCommand(job, timestamp: Self.now())
-        return try Self.added(try await redis.execute(command))
+        let command = try addCommand([job], timestamp: Self.now())
+        guard let added = try Self.added(try await redis.execute(command)).first else {
+            throw QueueError(.unexpectedReply, "add returned no job id")
+        }
+        return added
     }
 
-    /// Adds many jobs in one round trip (one pipelined write); each add is atomic on its own.
-    /// Validation happens for all jobs first, so an invalid one adds nothing.
+    /// Adds many jobs in one round trip: batches of `addBulkBatchSize` jobs, one script call each
+    /// (atomic per batch), all written at once. Validation happens for all jobs first, so an
+    /// invalid one adds nothing.
     public func addBulk(_ jobs: [NewJob]) async throws -> [AddedJob] {
         let timestamp = Self.now()
-        let commands = try jobs.map { job throws(QueueError) in try addCommand(job, timestamp: timestamp) }
+        var commands: [RedisCommand] = []
+        for start in stride(from: 0, to: jobs.count, by: Self.addBulkBatchSize) {
+            commands.append(try addCommand(Array(jobs[start..<min(jobs.count, start + Self.addBulkBatchSize)]), timestamp: timestamp))
+        }
         var results: [AddedJob] = []
         results.reserveCapacity(jobs.count)
         for reply in try await redis.pipeline(commands) {
             if let error = RedisServerError(reply) { throw error }
-            results.append(try Self.added(reply))
+            results += try Self.added(reply)
         }
         return results
     }
 
-    func addCommand(_ job: NewJob, timestamp: Int) throws(QueueError) -> RedisCommand {
+    /// Jobs per script call in `addBulk`: large enough to amortise the call, small enough that
+    /// Redis is never blocked for long by one batch.
+    static let addBulkBatchSize = 500
+
+    func addCommand(_ jobs: [NewJob], timestamp: Int) throws(QueueError) -> RedisCommand {
+        var arguments: [RedisArgument] = [.string(keys.base), .int(timestamp)]
+        arguments.reserveCapacity(2 + jobs.count * 12)
+        // Bulk adds usually share their options: encode each distinct set once.
+        var lastOptions: (options: JobOptions, json: String)?
+        for job in jobs {
+            try validate(job)
+            let dedup = job.options.deduplication
+            let optionsJSON: String
+            if let last = lastOptions, last.options == job.options {
+                optionsJSON = last.json
+            } else {
+                optionsJSON = StoredJobOptions(job.options).json()
+                lastOptions = (job.options, optionsJSON)
+            }
+            arguments += [
+                .string(job.options.jobID ?? ""), .string(job.name), .string(job.data), .string(optionsJSON),
+                .int(job.options.delay?.milliseconds ?? 0), .int(job.options.priority ?? 0), job.options.lifo ? "1" : "0",
+                .string(dedup?.id ?? ""), .int(dedup?.ttl?.milliseconds ?? 0), dedup?.extend == true ? "1" : "0",
+                dedup?.replace == true ? "1" : "0", .string(job.options.tenantID ?? ""),
+            ]
+        }
+        return scripts.addJobs.command(keys: keys.shared + [.string(keys.idCounter)], arguments: arguments)
+    }
+
+    func validate(_ job: NewJob) throws(QueueError) {
         try job.options.validate()
         guard !job.name.isEmpty, job.name.utf8.count <= 256 else {
             throw QueueError(.invalidOption, "a job name must be 1 to 256 bytes long")
@@ -87,28 +129,19 @@ extension Queue {
         guard size <= options.maximumDataSize else {
             throw QueueError(.dataTooLarge, "job data is \(size) bytes; this queue accepts at most \(options.maximumDataSize)")
         }
-        guard (try? JSONSerialization.jsonObject(with: Data(job.data.utf8), options: [.fragmentsAllowed])) != nil else {
+        guard job.isEncodedJSON || (try? JSONSerialization.jsonObject(with: Data(job.data.utf8), options: [.fragmentsAllowed])) != nil else {
             throw QueueError(.invalidData, "job data is not valid JSON")
         }
-        let stored = StoredJobOptions(job.options)
-        let dedup = job.options.deduplication
-        var keyList = keys.shared + [.string(keys.idCounter)]
-        if let tenant = job.options.tenantID { keyList.append(.string(keys.tenantIndex(tenant))) }
-        let arguments: [RedisArgument] = [
-            .string(keys.base), .string(job.options.jobID ?? ""), .string(job.name), .int(timestamp),
-            .string(job.data), .string(stored.json()), .int(job.options.delay?.milliseconds ?? 0),
-            .int(job.options.priority ?? 0), job.options.lifo ? "1" : "0", .string(dedup?.id ?? ""),
-            .int(dedup?.ttl?.milliseconds ?? 0), dedup?.extend == true ? "1" : "0", dedup?.replace == true ? "1" : "0",
-            .string(job.options.tenantID ?? ""),
-        ]
-        return scripts.addJob.command(keys: keyList, arguments: arguments)
     }
 
-    static func added(_ reply: RESPToken) throws -> AddedJob {
+    static func added(_ reply: RESPToken) throws -> [AddedJob] {
         let parts = try [String](fromRESP: reply)
-        guard parts.count == 2, let outcome = AddedJob.Outcome(rawValue: parts[1]) else {
-            throw QueueError(.unexpectedReply, "add returned \(reply)")
+        guard parts.count % 2 == 0 else { throw QueueError(.unexpectedReply, "add returned \(reply)") }
+        return try stride(from: 0, to: parts.count, by: 2).map { index in
+            guard let outcome = AddedJob.Outcome(rawValue: parts[index + 1]) else {
+                throw QueueError(.unexpectedReply, "add returned \(reply)")
+            }
+            return AddedJob(id: parts[index], outcome: outcome)
         }
-        return AddedJob(id: parts[0], outcome: outcome)
     }
 }

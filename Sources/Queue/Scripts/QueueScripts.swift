@@ -4,7 +4,7 @@ import Redis
 /// The queue's Lua scripts: each `.lua` resource with `lib.lua` prepended, as `RedisScript`s
 /// (SHA1 of the combined source, loaded on `NOSCRIPT`).
 struct QueueScripts: Sendable {
-    let addJob: RedisScript
+    let addJobs: RedisScript
     let fetchJob: RedisScript
     let finishJob: RedisScript
     let retryJob: RedisScript
@@ -21,7 +21,7 @@ struct QueueScripts: Sendable {
             RedisScript(name: name, source: library + "\n-- " + name + ".lua\n" + (try source(name)))
         }
         return QueueScripts(
-            addJob: try script("add_job"), fetchJob: try script("fetch_job"), finishJob: try script("finish_job"),
+            addJobs: try script("add_jobs"), fetchJob: try script("fetch_job"), finishJob: try script("finish_job"),
             retryJob: try script("retry_job"), extendLocks: try script("extend_locks"),
             recoverStalled: try script("recover_stalled"), pauseQueue: try script("pause_queue"),
             adminJob: try script("admin_job"), adminQueue: try script("admin_queue"))

@@ -187,6 +187,88 @@ local function releaseActiveJob(k, jobKey, jobId, token)
   return nil
 end
 
+-- Adds one job (the body of add_jobs.lua), reading its 12 values from ARGV[i…i+11]: custom id
+-- or "", name, data, opts, delay, priority, lifo, dedup id, dedup ttl, dedup extend, dedup
+-- replace, tenant. `counter` is the job's value of the id counter; plain FIFO ids are appended
+-- to `fifo` for one LPUSH per batch.
+-- Returns jobId, outcome ("added" | "duplicated" | "deduplicated"), and whether workers should wake.
+local function addJob(k, B, counter, timestamp, i, limit, fifo)
+  local customId, name = ARGV[i], ARGV[i + 1]
+  local jobId = customId
+  if jobId == "" then jobId = tostring(counter) end
+  local jobKey = B .. jobId
+  local delay = tonumber(ARGV[i + 4]) or 0
+  local priority = tonumber(ARGV[i + 5]) or 0
+  local lifo = ARGV[i + 6] == "1"
+  local dedupId, tenant = ARGV[i + 7], ARGV[i + 11]
+
+  if customId ~= "" and redis.call("EXISTS", jobKey) == 1 then
+    emit(k.events, limit, "duplicated", "jobId", jobId)
+    return jobId, "duplicated", false
+  end
+
+  if dedupId ~= "" then
+    local dedupKey = B .. "de:" .. dedupId
+    local ttl = tonumber(ARGV[i + 8]) or 0
+    local claimed
+    if ttl > 0 then
+      claimed = redis.call("SET", dedupKey, jobId, "PX", ttl, "NX")
+    else
+      claimed = redis.call("SET", dedupKey, jobId, "NX")
+    end
+    if not claimed then
+      local owner = redis.call("GET", dedupKey)
+      local ownerGone = owner and redis.call("EXISTS", B .. owner) == 0
+      local ownerDelayed = owner and redis.call("ZSCORE", k.delayed, owner)
+      if ownerGone and redis.call("PTTL", dedupKey) == -1 then
+        -- A key left behind by a job that no longer exists: the new job takes it.
+        claimed = true
+      elseif ARGV[i + 10] == "1" and ownerDelayed then
+        -- Replace (debounce): the delayed owner gives way to the new job.
+        redis.call("ZREM", k.delayed, owner)
+        deleteJob(B, owner)
+        emit(k.events, limit, "removed", "jobId", owner, "prev", "delayed")
+        claimed = true
+      end
+      if claimed then
+        if ttl > 0 then
+          redis.call("SET", dedupKey, jobId, "PX", ttl)
+        else
+          redis.call("SET", dedupKey, jobId)
+        end
+      else
+        if ARGV[i + 9] == "1" and ttl > 0 then redis.call("PEXPIRE", dedupKey, ttl) end
+        emit(k.events, limit, "deduplicated", "jobId", owner, "deduplicationId", dedupId, "deduplicatedJobId", jobId)
+        return owner, "deduplicated", false
+      end
+    end
+  end
+
+  redis.call("HSET", jobKey, "name", name, "data", ARGV[i + 2], "opts", ARGV[i + 3], "timestamp", timestamp,
+    "delay", delay, "priority", priority)
+  if dedupId ~= "" then redis.call("HSET", jobKey, "deid", dedupId) end
+  if tenant ~= "" then redis.call("HSET", jobKey, "tid", tenant) end
+  emit(k.events, limit, "added", "jobId", jobId, "name", name)
+
+  local wake = false
+  if delay > 0 then
+    local due = timestamp + delay
+    redis.call("ZADD", k.delayed, delayedScore(k.delayed, due), jobId)
+    emit(k.events, limit, "delayed", "jobId", jobId, "delay", due)
+    scheduleDelayedWake(k.marker, k.delayed)
+  else
+    if priority == 0 and not lifo then
+      fifo[#fifo + 1] = jobId
+    else
+      enqueueRunnable(k, jobId, priority, lifo)
+    end
+    emit(k.events, limit, "waiting", "jobId", jobId)
+    wake = true
+  end
+  if tenant ~= "" then redis.call("ZADD", B .. "ti:" .. tenant, timestamp, jobId) end
+  return jobId, "added", wake
+end
+
 -- The key table most scripts share, from KEYS in this fixed order.
 local function queueKeys()
   return {
