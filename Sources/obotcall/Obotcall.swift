@@ -9,6 +9,7 @@ struct Obotcall: AsyncParsableCommand {
         subcommands: [
             APICommand.self,
             MigrateCommand.self,
+            WorkerCommand.self,
             TenantCommand.self,
             TokenCommand.self,
         ]

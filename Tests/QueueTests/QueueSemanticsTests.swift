@@ -141,15 +141,32 @@ import TestSupport
     }
 
     @Test func deduplicationWithATTLThrottles() async throws {
-        try await QueueTesting.withQueue { queue in
-            let dedup = JobOptions(deduplication: .init(id: "throttle", ttl: .milliseconds(300)))
+        try await QueueTesting.withQueue { (queue: Queue) async throws in
+            let dedup = JobOptions(deduplication: .init(id: "throttle", ttl: .seconds(60)))
+            let key = queue.keys.deduplication("throttle")
             let first = try await queue.add("t", data: Payload(n: 1), options: dedup)
-            #expect(try await queue.add("t", data: Payload(n: 2), options: dedup).outcome == .deduplicated)
+            // Within the window, even after the owner finished, adds are ignored.
+            let job = try #require(try await queue.fetch(QueueTesting.fetch).job)
+            _ = try await queue.complete(job, token: QueueTesting.fetch.token)
+            #expect(try await queue.add("t", data: Payload(n: 2), options: dedup) == AddedJob(id: first.id, outcome: .deduplicated))
+            #expect(try await queue.redis.execute(RedisCommand("PTTL", [.string(key)]), as: Int.self) > 50_000)
+            // The window ends (made to end now rather than waited for): the next add goes through.
+            try await queue.redis.execute(RedisCommand("PEXPIRE", [.string(key), 1]))
             #expect(try await QueueTesting.eventually {
-                try await queue.add("t", data: Payload(n: 3), options: dedup).outcome == .added
+                try await queue.redis.execute(.exists([key]), as: Int.self) == 0
             })
-            #expect(try await queue.counts().waiting == 2)
-            _ = first
+            #expect(try await queue.add("t", data: Payload(n: 3), options: dedup).outcome == .added)
+        }
+    }
+
+    @Test func deduplicationExtendRestartsTheWindow() async throws {
+        try await QueueTesting.withQueue { (queue: Queue) async throws in
+            let dedup = JobOptions(deduplication: .init(id: "extended", ttl: .seconds(60), extend: true))
+            let key = queue.keys.deduplication("extended")
+            try await queue.add("t", data: Payload(n: 1), options: dedup)
+            try await queue.redis.execute(RedisCommand("PEXPIRE", [.string(key), 10_000]))
+            #expect(try await queue.add("t", data: Payload(n: 2), options: dedup).outcome == .deduplicated)
+            #expect(try await queue.redis.execute(RedisCommand("PTTL", [.string(key)]), as: Int.self) > 50_000)
         }
     }
 
@@ -209,19 +226,24 @@ import TestSupport
     }
 
     @Test func renewedLocksKeepJobsFromStalling() async throws {
-        try await QueueTesting.withQueue { queue in
+        try await QueueTesting.withQueue { (queue: Queue) async throws in
             let added = try await queue.add("long", data: Payload(n: 1))
-            let options = FetchOptions(token: "alive", lockDuration: .milliseconds(300))
+            let options = FetchOptions(token: "alive", lockDuration: .seconds(2))
             _ = try #require(try await queue.fetch(options).job)
             _ = try await queue.recoverStalled(interval: .milliseconds(1))
             for _ in 0..<5 {
-                #expect(try await queue.extendLocks([(added.id, "alive")], duration: .milliseconds(300)).isEmpty)
-                _ = try await queue.recoverStalled(interval: .milliseconds(1))
+                #expect(try await queue.extendLocks([(added.id, "alive")], duration: .seconds(2)).isEmpty)
+                let recovered = try await queue.recoverStalled(interval: .milliseconds(1)).recovered
+                #expect(recovered.isEmpty)
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(try await queue.state(of: added.id) == .active)
             // Another token cannot renew (or finish) it.
             #expect(try await queue.extendLocks([(added.id, "impostor")], duration: .seconds(1)) == [added.id])
+            // Once renewals stop, the lock lapses and the job is recovered.
+            #expect(try await QueueTesting.eventually {
+                try await queue.recoverStalled(interval: .milliseconds(1)).recovered == [added.id]
+            })
         }
     }
 

@@ -29,3 +29,15 @@ public struct JobTimeoutError: Error, CustomStringConvertible, Sendable {
     public let timeout: Duration
     public var description: String { "job timed out after \(timeout)" }
 }
+
+/// Thrown by a handler to run the job again later without counting an attempt — for example
+/// when a dependency (the database) is briefly unavailable.
+public struct DelayJobError: Error, CustomStringConvertible, Sendable {
+    public let delay: Duration
+    public let reason: String
+    public init(delay: Duration, reason: String) {
+        self.delay = delay
+        self.reason = reason
+    }
+    public var description: String { "delayed by \(delay): \(reason)" }
+}

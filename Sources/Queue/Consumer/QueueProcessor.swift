@@ -141,6 +141,10 @@ public final class QueueProcessor: Service, Sendable {
             switch outcome {
             case .success(let value):
                 return try await queue.complete(job, token: token, returnValue: value ?? "null", fetchNext: fetchNext)?.job
+            case .failure(let error as DelayJobError):
+                logger.info("job delayed without counting an attempt", metadata: ["job": "\(job.id)", "reason": "\(error.reason)"])
+                try await queue.moveToDelayed(job, token: token, delay: error.delay)
+                return nil
             case .failure(let error):
                 let unrecoverable = error is UnrecoverableJobError
                 let (result, next) = try await queue.fail(
@@ -157,7 +161,7 @@ public final class QueueProcessor: Service, Sendable {
 
     /// The failure reason stored on the job: an error's own description, or Foundation's
     /// localized description for `NSError`s and `LocalizedError`s.
-    static func reason(for error: any Error) -> String {
+    public static func reason(for error: any Error) -> String {
         if let localized = error as? any LocalizedError, let description = localized.errorDescription {
             return description
         }

@@ -54,7 +54,7 @@ elseif action == "remove" then
   elseif redis.call("ZREM", KEYS[13], jobId) > 0 then previous = "waiting-children"
   end
   redis.call("SREM", k.stalled, jobId)
-  deleteJob(B, jobId)
+  deleteJob(B, jobId, false)
   emit(k.events, limit, "removed", "jobId", jobId, "prev", previous)
   return 0
 elseif action == "progress" then

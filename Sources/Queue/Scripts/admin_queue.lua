@@ -67,7 +67,7 @@ elseif action == "clean" then
     local locked = state == "active" and redis.call("EXISTS", jobKey .. ":lock") == 1
     if at <= cutoff and not locked then
       if isList then redis.call("LREM", key, 0, jobId) else redis.call("ZREM", key, jobId) end
-      deleteJob(B, jobId)
+      deleteJob(B, jobId, false)
       table.insert(removed, jobId)
     end
   end
@@ -80,7 +80,7 @@ elseif action == "drain" then
   local lists = { k.wait, KEYS[18] }
   for _, list in ipairs(lists) do
     local ids = redis.call("LRANGE", list, -batch, -1)
-    for _, jobId in ipairs(ids) do deleteJob(B, jobId) end
+    for _, jobId in ipairs(ids) do deleteJob(B, jobId, false) end
     if #ids > 0 then redis.call("LTRIM", list, 0, -(#ids + 1)) end
     handled = handled + #ids
   end
@@ -89,7 +89,7 @@ elseif action == "drain" then
   for _, set in ipairs(sets) do
     local ids = redis.call("ZRANGE", set, 0, batch - 1)
     for _, jobId in ipairs(ids) do
-      deleteJob(B, jobId)
+      deleteJob(B, jobId, false)
       redis.call("ZREM", set, jobId)
     end
     handled = handled + #ids
@@ -106,7 +106,7 @@ elseif action == "obliterate" then
   local lists = { k.active, k.wait, KEYS[18] }
   for _, list in ipairs(lists) do
     local ids = redis.call("LRANGE", list, 0, budget - 1)
-    for _, jobId in ipairs(ids) do deleteJob(B, jobId) end
+    for _, jobId in ipairs(ids) do deleteJob(B, jobId, false) end
     if #ids > 0 then redis.call("LTRIM", list, #ids, -1) end
     budget = budget - #ids
     if budget <= 0 then return { batch, 1, {} } end
@@ -115,7 +115,7 @@ elseif action == "obliterate" then
   for _, set in ipairs(sets) do
     local ids = redis.call("ZRANGE", set, 0, budget - 1)
     for _, jobId in ipairs(ids) do
-      deleteJob(B, jobId)
+      deleteJob(B, jobId, false)
       redis.call("ZREM", set, jobId)
     end
     budget = budget - #ids

@@ -28,13 +28,13 @@ if released then return released end
 
 local attemptsMade = redis.call("HINCRBY", jobKey, "atm", 1)
 local fields = redis.call("HMGET", jobKey, "deid", "tid")
-releaseDeduplication(B, jobId, fields[1])
+releaseDeduplication(B, jobId, fields[1], true)
 
 local keepCount = tonumber(ARGV[7])
 local keepAge = tonumber(ARGV[8]) or 0
 local keepLimit = tonumber(ARGV[9]) or 1000
 if keepCount == 0 then
-  deleteJob(B, jobId)
+  deleteJob(B, jobId, true)
 else
   local valueField = "returnvalue"
   if target == "failed" then valueField = "failedReason" end
@@ -47,14 +47,14 @@ else
   if keepAge > 0 then
     local old = redis.call("ZRANGEBYSCORE", KEYS[11], 0, now - keepAge * 1000, "LIMIT", 0, keepLimit)
     for _, oldId in ipairs(old) do
-      deleteJob(B, oldId)
+      deleteJob(B, oldId, true)
       redis.call("ZREM", KEYS[11], oldId)
     end
   end
   if keepCount and keepCount > 0 then
     local excess = redis.call("ZRANGE", KEYS[11], 0, -(keepCount + 1))
     for _, oldId in ipairs(excess) do
-      deleteJob(B, oldId)
+      deleteJob(B, oldId, true)
       redis.call("ZREM", KEYS[11], oldId)
     end
   end

@@ -95,19 +95,23 @@ local function unindexTenant(B, jobId, tenant)
   if tenant and tenant ~= "" then redis.call("ZREM", B .. "ti:" .. tenant, jobId) end
 end
 
--- Deletes a finished or removed job's dedup key when it still belongs to the job.
-local function releaseDeduplication(B, jobId, dedupId)
+-- Deletes a job's dedup key when it still belongs to the job. A finishing job keeps a key that
+-- has a TTL (a throttle window outlives its job); a removed job releases it either way.
+local function releaseDeduplication(B, jobId, dedupId, finishing)
   if not dedupId or dedupId == "" then return end
   local dedupKey = B .. "de:" .. dedupId
-  if redis.call("GET", dedupKey) == jobId then redis.call("DEL", dedupKey) end
+  if redis.call("GET", dedupKey) ~= jobId then return end
+  if finishing and redis.call("PTTL", dedupKey) > 0 then return end
+  redis.call("DEL", dedupKey)
 end
 
--- Deletes a job's hash and companion keys, and its tenant index entry.
-local function deleteJob(B, jobId)
+-- Deletes a job's hash and companion keys, and its tenant index entry. `finished` keeps a
+-- throttle window (a dedup key with a TTL) alive past the job, as finishing does.
+local function deleteJob(B, jobId, finished)
   local jobKey = B .. jobId
   local fields = redis.call("HMGET", jobKey, "tid", "deid")
   unindexTenant(B, jobId, fields[1])
-  releaseDeduplication(B, jobId, fields[2])
+  releaseDeduplication(B, jobId, fields[2], finished)
   redis.call("DEL", jobKey, jobKey .. ":logs", jobKey .. ":lock", jobKey .. ":dependencies",
     jobKey .. ":processed", jobKey .. ":failed", jobKey .. ":unsuccessful")
 end
@@ -226,7 +230,7 @@ local function addJob(k, B, counter, timestamp, i, limit, fifo)
       elseif ARGV[i + 10] == "1" and ownerDelayed then
         -- Replace (debounce): the delayed owner gives way to the new job.
         redis.call("ZREM", k.delayed, owner)
-        deleteJob(B, owner)
+        deleteJob(B, owner, false)
         emit(k.events, limit, "removed", "jobId", owner, "prev", "delayed")
         claimed = true
       end

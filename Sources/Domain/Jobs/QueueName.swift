@@ -1,0 +1,11 @@
+/// The platform's queues (DESIGN.md, "Queues and job kinds").
+public enum QueueName {
+    /// Webhook notifications about interventions.
+    public static let notifications = "inter-notifications"
+    /// Property imports (CSV or JSON stored in PostgreSQL).
+    public static let imports = "immo-imports"
+    /// Agent runs.
+    public static let agentRuns = "agent-runs"
+
+    public static let all = [notifications, imports, agentRuns]
+}

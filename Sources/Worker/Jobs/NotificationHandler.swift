@@ -1,0 +1,172 @@
+public import AsyncHTTPClient
+import Domain
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import Queue
+public import Store
+
+/// Delivers intervention notifications to the tenant's webhook endpoints (queue `inter-notifications`).
+///
+/// Each endpoint gets a signed JSON POST (see ``WebhookSignature``) with `Idempotency-Key:
+/// <queue>:<job id>`. 2xx is delivered; 408, 429, 5xx, timeouts and connection errors are
+/// retried with the job's backoff; other 4xx fail at once. Every attempt is recorded in
+/// `inter_app.notifications`, one row per (job, endpoint); a re-run skips endpoints that already
+/// received the notification or refused it for good.
+public struct NotificationHandler: JobHandler {
+    public let queue = QueueName.notifications
+    public let jobNames: Set<String> = [NotificationJob.name]
+    let http: HTTPClient
+    /// Bounds each delivery (connect, send and response).
+    let requestTimeout: TimeAmount
+
+    public init(http: HTTPClient, requestTimeout: Duration = .seconds(10)) {
+        self.http = http
+        self.requestTimeout = .nanoseconds(Int64(requestTimeout.components.seconds) * 1_000_000_000
+            + requestTimeout.components.attoseconds / 1_000_000_000)
+    }
+
+    /// A client with the timeouts and redirect policy webhook delivery needs.
+    public static func makeHTTPClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(5), read: .seconds(10)))
+        configuration.httpVersion = .http1Only
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    struct Body: Encodable {
+        let id: String
+        let event: String
+        let tenantId: String
+        let occurredAt: String
+        let message: String
+        let intervention: Intervention
+
+        struct Intervention: Encodable {
+            let id: String
+            let reference: String
+            let title: String
+            let status: String
+            let scheduledAt: String?
+            let technician: String?
+            let address: String?
+        }
+    }
+
+    public func run(_ job: WorkerJob) async throws -> HandlerResult {
+        let payload = try job.payload(NotificationJob.self)
+        try payload.validate()
+        guard payload.tenantID == job.tenant else {
+            throw UnrecoverableJobError("the payload's tenant \(payload.tenantID) is not the job's tenant \(job.tenant)")
+        }
+        let queue = self.queue
+        let jobID = job.job.id
+        let (found, endpoints, secret, settled) = try await job.database.withTenant(job.tenant) { tx in
+            (try await tx.intervention(payload.interventionID), try await tx.webhookEndpoints(for: payload.event.rawValue),
+             try await tx.webhookSecret(), try await tx.settledEndpoints(queue: queue, jobID: jobID))
+        }
+        guard let intervention = found else {
+            throw UnrecoverableJobError("intervention \(payload.interventionID) does not exist for tenant \(job.tenant)")
+        }
+
+        let iso = ISO8601DateFormatter()
+        let body = Body(
+            id: "\(queue):\(jobID)", event: payload.event.rawValue, tenantId: job.tenant.description,
+            occurredAt: iso.string(from: Date(timeIntervalSince1970: Double(job.job.timestamp) / 1000)),
+            message: payload.event.message(reference: intervention.reference, title: intervention.title, technician: intervention.technician),
+            intervention: .init(
+                id: intervention.id.uuidString.lowercased(), reference: intervention.reference, title: intervention.title,
+                status: intervention.status, scheduledAt: intervention.scheduledAt.map { iso.string(from: $0) },
+                technician: intervention.technician, address: intervention.address))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let bytes = Array(try encoder.encode(body))
+
+        var attempts: [NotificationAttempt] = []
+        var retryable: [String] = []
+        var permanent: [String] = []
+        for endpoint in endpoints where !settled.contains(endpoint.id) {
+            let result = await deliver(bytes, to: endpoint, idempotencyKey: "\(queue):\(jobID)", secret: secret)
+            var attempt = NotificationAttempt(
+                interventionID: intervention.id, endpointID: endpoint.id, queue: queue, jobID: jobID,
+                event: payload.event.rawValue, status: .delivered, responseCode: result.status)
+            switch result.outcome {
+            case .delivered:
+                break
+            case .retry(let reason):
+                attempt.status = .retrying
+                attempt.lastError = reason
+                retryable.append("\(endpoint.url): \(reason)")
+            case .reject(let reason):
+                attempt.status = .failed
+                attempt.lastError = reason
+                permanent.append("\(endpoint.url): \(reason)")
+            }
+            attempts.append(attempt)
+        }
+
+        let recorded = attempts
+        if !retryable.isEmpty || !permanent.isEmpty {
+            throw NotificationDeliveryError(attempts: recorded, retryable: retryable, permanent: permanent)
+        }
+        let summary = #"{"delivered":\#(attempts.count),"alreadySettled":\#(settled.count),"endpoints":\#(endpoints.count)}"#
+        return HandlerResult(value: summary) { tx in
+            for attempt in recorded { try await tx.record(attempt) }
+        }
+    }
+
+    enum Outcome {
+        case delivered
+        case retry(String)
+        case reject(String)
+    }
+
+    private func deliver(_ body: [UInt8], to endpoint: WebhookEndpoint, idempotencyKey: String, secret: String) async -> (outcome: Outcome, status: Int?) {
+        var request = HTTPClientRequest(url: endpoint.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "obotcall-webhooks/1")
+        request.headers.add(name: "Idempotency-Key", value: idempotencyKey)
+        request.headers.add(name: WebhookSignature.header, value: WebhookSignature.sign(
+            body: body, timestamp: Int(Date().timeIntervalSince1970), secret: secret))
+        request.body = .bytes(ByteBuffer(bytes: body))
+        do {
+            let response = try await http.execute(request, timeout: requestTimeout)
+            let code = Int(response.status.code)
+            let text = (try? await response.body.collect(upTo: 4_096)).map { String(buffer: $0) } ?? ""
+            switch code {
+            case 200..<300:
+                return (.delivered, code)
+            case 408, 429, 500...:
+                return (.retry("HTTP \(code) \(text.prefix(200))"), code)
+            default:
+                return (.reject("HTTP \(code) \(text.prefix(200))"), code)
+            }
+        } catch {
+            return (.retry("\(error)"), nil)
+        }
+    }
+}
+
+/// Some endpoints did not take the notification; carries the attempts to record.
+public struct NotificationDeliveryError: RecordedFailure, CustomStringConvertible {
+    public let attempts: [NotificationAttempt]
+    public let retryable: [String]
+    public let permanent: [String]
+
+    /// Retry while any endpoint may still accept it.
+    public var isRetryable: Bool { !retryable.isEmpty }
+
+    public func record(in transaction: TenantTransaction) async throws {
+        for attempt in attempts { try await transaction.record(attempt) }
+    }
+
+    public var description: String {
+        var parts: [String] = []
+        if !retryable.isEmpty { parts.append("will retry: " + retryable.joined(separator: "; ")) }
+        if !permanent.isEmpty { parts.append("refused: " + permanent.joined(separator: "; ")) }
+        return "webhook delivery failed (" + parts.joined(separator: "; ") + ")"
+    }
+}

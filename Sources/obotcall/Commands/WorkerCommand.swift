@@ -1,0 +1,123 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Domain
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import Queue
+import Redis
+import ServiceLifecycle
+import Store
+import UnixSignals
+import Worker
+
+/// `obotcall worker`: runs jobs. Scale by running more of them.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run jobs from the queues (scale by running more workers).",
+        discussion: """
+            SIGTERM or SIGINT stops fetching; running jobs get the grace period to finish, then are \
+            cancelled and left for another worker's stalled check. Prometheus metrics and /health \
+            are served on the metrics port.
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var redisOptions: RedisOptions
+
+    @Option(name: .customLong("queue"), help: "A queue to serve, optionally with its concurrency: NAME[:N] (repeatable; default: every queue with a handler).")
+    var queues: [String] = []
+    @Option(help: "Jobs run at once per queue, unless NAME:N says otherwise.") var concurrency: Int = 10
+    @Option(help: "Seconds a job's lock lasts (renewed at half that).") var lockDuration: Int = 30
+    @Option(help: "Seconds between stalled checks.") var stalledInterval: Int = 30
+    @Option(help: "Times a job may stall before it fails.") var maxStalledCount: Int = 1
+    @Option(help: "Seconds running jobs get to finish after SIGTERM.") var gracePeriod: Int = 30
+    @Option(help: "Port of /metrics and /health (0: none).") var metricsPort: Int = 9464
+    @Option(help: "Address of the metrics server.") var metricsHost: String = "0.0.0.0"
+    @Option(help: "Redis key prefix of the queues (default: $QUEUE_PREFIX or bull; `{bull}` for Redis Cluster).")
+    var queuePrefix: String?
+
+    func validate() throws {
+        guard concurrency >= 1, concurrency <= 1_000 else { throw ValidationError("--concurrency must be between 1 and 1000") }
+        guard lockDuration >= 1 else { throw ValidationError("--lock-duration must be at least 1 second") }
+        guard stalledInterval >= 1 else { throw ValidationError("--stalled-interval must be at least 1 second") }
+        guard gracePeriod >= 0 else { throw ValidationError("--grace-period must not be negative") }
+        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be a port") }
+    }
+
+    func run() async throws {
+        let logger = LogSetup.logger(label: "obotcall.worker")
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        let http = NotificationHandler.makeHTTPClient()
+        let handlers: [any JobHandler] = [NotificationHandler(http: http)]
+        let served = try Self.parseQueues(queues, defaultConcurrency: concurrency, handlers: handlers)
+
+        let workerID = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+        let database = Database(url: try database.url(), logger: logger)
+        let redis = RedisClient(configuration: try redisOptions.configuration(clientName: "obotcall-worker"), logger: logger)
+        let worker = WorkerService(
+            configuration: WorkerConfiguration(
+                queues: served,
+                processor: ProcessorOptions(
+                    lockDuration: .seconds(lockDuration), stalledInterval: .seconds(stalledInterval),
+                    maxStalledCount: maxStalledCount, gracefulShutdownTimeout: .seconds(gracePeriod)),
+                workerID: workerID,
+                queueOptions: QueueOptions(prefix: queuePrefix ?? ProcessEnvironment()["QUEUE_PREFIX"] ?? "bull")),
+            redis: redis, database: database, handlers: handlers, logger: logger)
+        _ = try worker.processors()  // fail fast on bad queue names
+
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: database), .init(service: redis),
+        ]
+        if metricsPort > 0 {
+            let router = Router()
+            router.get("/health") { _, _ in "ok" }
+            router.get("/metrics") { _, _ in registry.emitToString() }
+            let metricsApp = Application(
+                router: router, configuration: .init(address: .hostname(metricsHost, port: metricsPort), serverName: "obotcall-worker"),
+                logger: logger)
+            services.append(.init(service: metricsApp))
+        }
+        // The worker last: it is shut down first, and drains before the clients close.
+        services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup))
+        let group = ServiceGroup(configuration: .init(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try? await http.shutdown()
+    }
+
+    /// `NAME[:N]` options → queue → concurrency; only queues some handler serves.
+    static func parseQueues(_ options: [String], defaultConcurrency: Int, handlers: [any JobHandler]) throws -> [String: Int] {
+        let available = Set(handlers.map(\.queue))
+        guard !options.isEmpty else {
+            return Dictionary(uniqueKeysWithValues: available.map { ($0, defaultConcurrency) })
+        }
+        var result: [String: Int] = [:]
+        for option in options {
+            let parts = option.split(separator: ":", maxSplits: 1).map(String.init)
+            let name = parts[0]
+            guard available.contains(name) else {
+                throw ValidationError("no handler runs queue '\(name)' in this build (available: \(available.sorted().joined(separator: ", ")))")
+            }
+            var value = defaultConcurrency
+            if parts.count == 2 {
+                guard let parsed = Int(parts[1]), (1...1_000).contains(parsed) else {
+                    throw ValidationError("--queue \(option): the concurrency after ':' must be between 1 and 1000")
+                }
+                value = parsed
+            }
+            result[name] = value
+        }
+        return result
+    }
+}

@@ -1,0 +1,219 @@
+import AsyncHTTPClient
+import Domain
+import Foundation
+import Logging
+import Queue
+import Redis
+import Store
+import Testing
+import TestSupport
+@testable import Worker
+
+/// Webhook notifications end to end: real Redis, real PostgreSQL, a local HTTP receiver.
+@Suite struct NotificationJobTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "test.worker")
+        logger.logLevel = .error
+        return logger
+    }()
+
+    struct Fixture: Sendable {
+        let database: TestDatabase
+        let tenant: TenantID
+        let intervention: UUID
+        let receiver: WebhookReceiver
+    }
+
+    /// A migrated database with a tenant, an intervention and one endpoint at a local receiver.
+    static func withFixture(statuses: [Int], _ body: @Sendable (Fixture) async throws -> Void) async throws {
+        try await TestDatabase.with { database in
+            let tenant = TenantID(UUID())
+            try await TenantStore(database: database.owner).createTenant(id: tenant, slug: "t-\(tenant.description.prefix(8))", name: "T")
+            let receiver = try await WebhookReceiver.start(statuses: statuses)
+            defer { receiver.stop() }
+            let intervention = UUID()
+            try await database.runtime.withTenant(tenant) { tx in
+                try await tx.insertIntervention(.init(id: intervention, reference: "INT-1", title: "Boiler repair", technician: "Ada"))
+                try await tx.insertWebhookEndpoint(url: receiver.url)
+            }
+            try await body(Fixture(database: database, tenant: tenant, intervention: intervention, receiver: receiver))
+        }
+    }
+
+    /// Runs a worker (notification handler only) on a queue namespace of its own during `body`.
+    static func withWorker(_ fixture: Fixture, _ body: @Sendable (Queue) async throws -> Void) async throws {
+        let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL()), logger: logger)
+        let http = NotificationHandler.makeHTTPClient()
+        let prefix = "w\(UUID().uuidString.prefix(8).lowercased())"
+        let service = WorkerService(
+            configuration: WorkerConfiguration(
+                queues: [QueueName.notifications: 4], processor: .init(lockDuration: .seconds(10)), workerID: "test-worker",
+                queueOptions: QueueOptions(prefix: prefix)),
+            redis: redis, database: fixture.database.runtime, handlers: [NotificationHandler(http: http)], logger: logger)
+        let processors = try service.processors()
+        let queue = processors[0].queue
+        do {
+            try await run(processors, redis: redis, queue: queue, prefix: prefix, body)
+        } catch {
+            try await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+    }
+
+    private static func run(
+        _ processors: [QueueProcessor], redis: RedisClient, queue: Queue, prefix: String, _ body: @Sendable (Queue) async throws -> Void
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await redis.run() }
+            for processor in processors { group.addTask { try await processor.run() } }
+            defer { group.cancelAll() }
+            do {
+                try await body(queue)
+            } catch {
+                for processor in processors { processor.stop() }
+                throw error
+            }
+            for processor in processors { processor.stop() }
+            let keys = try await redis.execute(RedisCommand("KEYS", [.string(prefix + ":*")]), as: [String].self)
+            if !keys.isEmpty { try await redis.execute(.del(keys)) }
+        }
+    }
+
+    static func enqueue(_ queue: Queue, _ fixture: Fixture, attempts: Int = 3) async throws -> String {
+        let payload = NotificationJob(tenantID: fixture.tenant, interventionID: fixture.intervention, event: .enRoute)
+        return try await queue.add(NotificationJob.name, data: payload, options: .init(
+            attempts: attempts, backoff: .fixed(.milliseconds(50)), tenantID: fixture.tenant.description)).id
+    }
+
+    /// The job's state once it is completed or failed (or whatever it is after 30 s).
+    static func finished(_ queue: Queue, _ id: String) async throws -> JobState {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            let state = try await queue.state(of: id)
+            if state == .completed || state == .failed || ContinuousClock.now > deadline { return state }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    @Test func deliversASignedWebhookAndRecordsIt() async throws {
+        try await Self.withFixture(statuses: [200]) { fixture in
+            try await Self.withWorker(fixture) { queue in
+                let id = try await Self.enqueue(queue, fixture)
+                #expect(try await Self.finished(queue, id) == .completed)
+                let delivery = try #require(fixture.receiver.deliveries.first)
+                #expect(fixture.receiver.deliveries.count == 1)
+                #expect(delivery.headers["idempotency-key"] == "\(QueueName.notifications):\(id)")
+                let secret = try await fixture.database.runtime.withTenant(fixture.tenant) { tx in try await tx.webhookSecret() }
+                let signature = try #require(delivery.headers[WebhookSignature.header.lowercased()])
+                #expect(WebhookSignature.verify(header: signature, body: delivery.body, secret: secret))
+                #expect(!WebhookSignature.verify(header: signature, body: delivery.body + [32], secret: secret))
+                #expect(!WebhookSignature.verify(header: signature, body: delivery.body, secret: "another-tenant-secret"))
+                let json = try JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any]
+                #expect(json?["event"] as? String == "en_route")
+                #expect((json?["message"] as? String)?.contains("Ada is on the way") == true)
+
+                let (rows, result) = try await fixture.database.runtime.withTenant(fixture.tenant) { tx in
+                    (try await tx.notifications(interventionID: fixture.intervention),
+                     try await tx.jobResult(queue: QueueName.notifications, jobID: id))
+                }
+                #expect(rows.count == 1)
+                #expect(rows.first?.status == "delivered")
+                #expect(rows.first?.responseCode == 200)
+                #expect(rows.first?.deliveredAt != nil)
+                #expect(result?.state == .completed)
+                #expect(result?.workerID == "test-worker")
+            }
+        }
+    }
+
+    @Test func retriesA503ThenSucceeds() async throws {
+        try await Self.withFixture(statuses: [503, 200]) { fixture in
+            try await Self.withWorker(fixture) { queue in
+                let id = try await Self.enqueue(queue, fixture)
+                #expect(try await Self.finished(queue, id) == .completed)
+                #expect(fixture.receiver.deliveries.count == 2)
+                #expect(try await queue.job(id)?.attemptsMade == 2)
+                let rows = try await fixture.database.runtime.withTenant(fixture.tenant) { tx in
+                    try await tx.notifications(interventionID: fixture.intervention)
+                }
+                #expect(rows.count == 1)
+                #expect(rows.first?.attempts == 2)
+                #expect(rows.first?.status == "delivered")
+            }
+        }
+    }
+
+    @Test func a400FailsWithoutRetry() async throws {
+        try await Self.withFixture(statuses: [400]) { fixture in
+            try await Self.withWorker(fixture) { queue in
+                let id = try await Self.enqueue(queue, fixture, attempts: 5)
+                #expect(try await Self.finished(queue, id) == .failed)
+                #expect(fixture.receiver.deliveries.count == 1)
+                let job = try #require(try await queue.job(id))
+                #expect(job.attemptsMade == 1)
+                #expect(job.failedReason?.contains("HTTP 400") == true)
+                let (rows, result) = try await fixture.database.runtime.withTenant(fixture.tenant) { tx in
+                    (try await tx.notifications(interventionID: fixture.intervention),
+                     try await tx.jobResult(queue: QueueName.notifications, jobID: id))
+                }
+                #expect(rows.first?.status == "failed")
+                #expect(rows.first?.responseCode == 400)
+                #expect(result?.state == .failed)
+                #expect(result?.error?.contains("HTTP 400") == true)
+            }
+        }
+    }
+
+    @Test func runningTheSameJobTwiceLeavesOneNotification() async throws {
+        try await Self.withFixture(statuses: []) { fixture in
+            try await Self.withWorker(fixture) { queue in
+                let id = try await Self.enqueue(queue, fixture)
+                #expect(try await Self.finished(queue, id) == .completed)
+                // Run it again, as after a crash between the database commit and the Redis ack.
+                try await queue.retry(id)
+                #expect(try await QueueWaiting.eventually { try await queue.state(of: id) == .completed })
+                let (rows, result) = try await fixture.database.runtime.withTenant(fixture.tenant) { tx in
+                    (try await tx.notifications(interventionID: fixture.intervention),
+                     try await tx.jobResult(queue: QueueName.notifications, jobID: id))
+                }
+                #expect(fixture.receiver.deliveries.count == 1)
+                #expect(rows.count == 1)
+                #expect(result?.result?.contains(#""alreadySettled": 1"#) == true || result?.result?.contains(#""alreadySettled":1"#) == true)
+            }
+        }
+    }
+
+    @Test func unusableJobsFailAtOnceWithAClearReason() async throws {
+        try await Self.withFixture(statuses: []) { fixture in
+            try await Self.withWorker(fixture) { queue in
+                let missing = try await queue.add(NotificationJob.name, data: NotificationJob(
+                    tenantID: fixture.tenant, interventionID: UUID(), event: .completed), options: .init(attempts: 5, tenantID: fixture.tenant.description)).id
+                let malformed = try await queue.add(NotificationJob.name, json: #"{"tenantId":"\#(fixture.tenant)","event":"exploded"}"#,
+                    options: .init(attempts: 5, tenantID: fixture.tenant.description)).id
+                let unknown = try await queue.add("mystery", data: ["tenantId": fixture.tenant.description], options: .init(attempts: 5)).id
+                let untenanted = try await queue.add(NotificationJob.name, data: ["x": 1], options: .init(attempts: 5)).id
+                for id in [missing, malformed, unknown, untenanted] {
+                    #expect(try await Self.finished(queue, id) == .failed)
+                    #expect(try await queue.job(id)?.attemptsMade == 1, "job \(id) was retried")
+                }
+                #expect(try await queue.job(missing)?.failedReason?.contains("does not exist") == true)
+                #expect(try await queue.job(malformed)?.failedReason?.contains("malformed payload") == true)
+                #expect(try await queue.job(unknown)?.failedReason?.contains("no handler for job 'mystery'") == true)
+                #expect(try await queue.job(untenanted)?.failedReason?.contains("names no tenant") == true)
+                #expect(fixture.receiver.deliveries.isEmpty)
+            }
+        }
+    }
+}
+
+enum QueueWaiting {
+    static func eventually(timeout: Duration = .seconds(30), _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+}
