@@ -70,7 +70,10 @@ struct RedisClientTests {
     }
 
     @Test func scriptsSurviveScriptFlush() async throws {
-        try await RedisTesting.withClient { client in
+        // A server of its own: SCRIPT FLUSH would pull the scripts from under concurrent tests.
+        let server = try await RedisServerProcess.start()
+        defer { server.stop() }
+        try await RedisTesting.withClient(url: server.url) { client in
             let script = RedisScript(
                 name: "incr-by", source: "-- test script \(UUID())\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])")
             let key = RedisTesting.uniquePrefix() + "n"
@@ -82,7 +85,7 @@ struct RedisClientTests {
                 script.command(keys: [.string(key)], arguments: [1]), .get(key), script.command(keys: [.string(key)], arguments: [1]),
             ])
             // Both EVALSHAs come back NOSCRIPT (they did not run), the GET reads 7, then the
-            // client loads the script and re-sends the two calls: 8 and 9.
+            // client re-sends the two calls as EVAL with the source: 8 and 9.
             #expect(try replies.map { try Int(fromRESP: $0) } == [8, 7, 9])
             #expect(try await client.execute(.get(key), as: Int.self) == 9)
         }

@@ -44,8 +44,8 @@ public final class RedisClient: Service, Sendable {
             return try await connection.execute(command)
         } catch let error as RedisServerError where error.code == "NOSCRIPT" {
             guard let script = command.script else { throw error }
-            try await loadScript(script, on: connection)
-            return try await connection.execute(command)
+            logger.debug("script not in the server's cache; sending its source", metadata: ["script": "\(script.name)"])
+            return try await connection.execute(script.evalCommand(for: command))
         }
     }
 
@@ -61,8 +61,8 @@ public final class RedisClient: Service, Sendable {
     }
 
     /// Sends `commands` in one write on one connection; one reply per command, in order. Error
-    /// replies come back as tokens (``RESPToken/isError``). Scripts the server lost are loaded and
-    /// those `EVALSHA`s re-sent once (a `NOSCRIPT` reply means the script did not run).
+    /// replies come back as tokens (``RESPToken/isError``). `EVALSHA`s of scripts the server lost
+    /// are re-sent once as `EVAL` with the source (a `NOSCRIPT` reply means the script did not run).
     public func pipeline(_ commands: [RedisCommand]) async throws -> [RESPToken] {
         guard !commands.isEmpty else { return [] }
         if commands.contains(where: \.isBlocking) {
@@ -74,12 +74,10 @@ public final class RedisClient: Service, Sendable {
             commands[index].script != nil && RedisServerError(replies[index])?.code == "NOSCRIPT"
         }
         if !missing.isEmpty {
-            var loaded: Set<String> = []
-            for index in missing {
-                guard let script = commands[index].script, loaded.insert(script.sha1).inserted else { continue }
-                try await loadScript(script, on: connection)
-            }
-            let retried = try await connection.pipeline(missing.map { commands[$0] })
+            // NOSCRIPT means the script did not run: send those calls again with their source.
+            let retried = try await connection.pipeline(missing.map { index in
+                commands[index].script.map { $0.evalCommand(for: commands[index]) } ?? commands[index]
+            })
             for (index, reply) in zip(missing, retried) { replies[index] = reply }
         }
         return replies
@@ -103,14 +101,6 @@ public final class RedisClient: Service, Sendable {
         } catch {
             release(connection)
             throw error
-        }
-    }
-
-    private func loadScript(_ script: RedisScript, on connection: RedisConnection) async throws {
-        logger.debug("loading Lua script after NOSCRIPT", metadata: ["script": "\(script.name)"])
-        let sha = try await connection.execute(.scriptLoad(script), as: String.self)
-        guard sha == script.sha1 else {
-            throw RedisClientError(.unexpectedReply, "SCRIPT LOAD of \(script.name) returned \(sha), expected \(script.sha1)")
         }
     }
 

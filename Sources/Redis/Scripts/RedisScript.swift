@@ -2,8 +2,9 @@ import Crypto
 
 /// A Lua script and its SHA1, called with `EVALSHA` so only the digest crosses the network.
 ///
-/// When the server answers `NOSCRIPT` (restart, `SCRIPT FLUSH`, failover), ``RedisClient`` loads the
-/// source and retries once; callers never see the difference.
+/// When the server answers `NOSCRIPT` (restart, `SCRIPT FLUSH`, failover), ``RedisClient`` sends
+/// the call once more as `EVAL` with the source, which also caches the script; callers never see
+/// the difference.
 public struct RedisScript: Sendable, Hashable, CustomStringConvertible {
     /// A short name for logs and errors.
     public let name: String
@@ -25,6 +26,15 @@ public struct RedisScript: Sendable, Hashable, CustomStringConvertible {
         RedisCommand(
             "EVALSHA", [.string(sha1), .int(keys.count)] + keys + arguments,
             keyArguments: 2..<(2 + keys.count), script: self)
+    }
+
+    /// `EVAL` with the full source, for a server that does not know the script: it runs the
+    /// script and caches it, in one step no concurrent `SCRIPT FLUSH` can split.
+    func evalCommand(for command: RedisCommand) -> RedisCommand {
+        let arguments = command.arguments
+        return RedisCommand(
+            "EVAL", [.string(source)] + arguments.dropFirst().map { .bytes($0) },
+            keyArguments: command.keyArguments, blockingTimeout: command.blockingTimeout, script: self)
     }
 
     public var description: String { "script \(name) (\(sha1.prefix(12)))" }
