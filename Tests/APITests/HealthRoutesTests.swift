@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HTTPTypes
 import HummingbirdTesting
 import Logging
 import Redis
@@ -12,7 +13,7 @@ struct HealthRoutesTests {
     struct Failure: Error, CustomStringConvertible { var description: String { "connection refused" } }
 
     static func app(_ checks: [ReadinessCheck]) -> some ApplicationProtocol {
-        Application(router: APIApplication.router(readiness: checks))
+        Application(router: APIApplication.healthRouter(readiness: checks))
     }
 
     @Test func healthAnswersWhileDependenciesAreDown() async throws {
@@ -31,8 +32,8 @@ struct HealthRoutesTests {
             ReadinessCheck(name: "slow") { try await Task.sleep(for: .seconds(30)) },
         ]
         let app = Application(router: {
-            let router = Router()
-            HealthRoutes<BasicRequestContext>(checks: checks, timeout: .milliseconds(200)).register(on: router)
+            let router = Router(context: APIRequestContext.self)
+            HealthRoutes<APIRequestContext>(checks: checks, timeout: .milliseconds(200)).register(on: router)
             return router
         }())
         try await app.test(.router) { client in
@@ -55,7 +56,7 @@ struct HealthRoutesTests {
             ReadinessCheck(name: "postgres") { try await database.ping() },
             ReadinessCheck(name: "redis") { try await redis.execute(.ping()) },
         ]
-        try await Application(router: APIApplication.router(readiness: checks), services: [database, redis]).test(.router) { client in
+        try await Application(router: APIApplication.healthRouter(readiness: checks), services: [database, redis]).test(.router) { client in
             try await client.execute(uri: "/ready", method: .get) { response in
                 #expect(response.status == .ok)
                 let report = try JSONDecoder().decode(ReadinessResponse.self, from: Data(response.body.readableBytesView))

@@ -43,6 +43,8 @@ struct BinaryStackTests {
             let api = try ChildProcess(ChildProcess.obotcallPath, ["api", "--port", "\(port)"], environment: [
                 "DATABASE_URL": database.runtimeURL.absoluteString,
                 "REDIS_URL": try TestEnvironment.redisURL(),
+                "JWT_SECRET": Self.secret,
+                "QUEUE_PREFIX": "stack\(UUID().uuidString.prefix(6).lowercased())",
             ])
             let ready = try await Self.waitForReady(port: port)
             #expect(ready?.status == "ready", "api stderr: \(api.standardError)")

@@ -2,6 +2,9 @@ import Foundation
 public import Hummingbird
 import Logging
 import NIOCore
+import Queue
+import Redis
+import Store
 
 /// Turns every failure into the platform's error envelope, `{ "error": "message" }`, with the
 /// right status, and hides the details of unexpected errors behind a logged 500.
@@ -15,12 +18,47 @@ public struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware
             var message = error.body ?? ""
             if message.isEmpty { message = error.status.reasonPhrase }
             return Self.response(status: error.status, message: message, headers: error.headers)
+        } catch let error as StoreError {
+            let status = Self.status(for: error)
+            if status == .internalServerError {
+                context.logger.error("database error", metadata: ["error": "\(error)"])
+                return Self.response(status: status, message: "internal server error", headers: [:])
+            }
+            return Self.response(status: status, message: status == .serviceUnavailable ? "the database is unavailable; retry later" : error.message, headers: status == .serviceUnavailable ? [.retryAfter: "5"] : [:])
+        } catch let error as QueueError {
+            let status = Self.status(for: error)
+            if status == .internalServerError { context.logger.error("queue error", metadata: ["error": "\(error)"]) }
+            return Self.response(status: status, message: status == .internalServerError ? "internal server error" : error.message, headers: [:])
+        } catch let error as RedisClientError {
+            context.logger.error("redis unavailable", metadata: ["error": "\(error)"])
+            return Self.response(status: .serviceUnavailable, message: "the job queue is unavailable; retry later", headers: [.retryAfter: "5"])
         } catch let error as any HTTPResponseError {
             let message = String(describing: error)
             return Self.response(status: error.status, message: message.isEmpty ? error.status.reasonPhrase : message, headers: [:])
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(error)"])
             return Self.response(status: .internalServerError, message: "internal server error", headers: [:])
+        }
+    }
+
+    static func status(for error: StoreError) -> HTTPResponse.Status {
+        switch error.kind {
+        case .notFound: return .notFound
+        case .uniqueViolation, .conflictRetry: return .conflict
+        case .foreignKeyViolation, .constraintViolation, .invalidInput: return .badRequest
+        case .permissionDenied: return .forbidden
+        case .unavailable: return .serviceUnavailable
+        case .other: return .internalServerError
+        }
+    }
+
+    static func status(for error: QueueError) -> HTTPResponse.Status {
+        switch error.code {
+        case .dataTooLarge: return .contentTooLarge
+        case .invalidData, .invalidJobID, .invalidOption: return .badRequest
+        case .jobNotFound: return .notFound
+        case .wrongState, .jobLocked, .lockLost, .notPaused, .activeJobs: return .conflict
+        default: return .internalServerError
         }
     }
 

@@ -11,15 +11,17 @@ extension TenantTransaction {
             FROM inter_app.interventions WHERE id = \(id)
             """)
         guard let row = rows.first else { return nil }
-        do {
-            let (id, reference, title, description, status, scheduledAt, technician, address) = try row.decode(
-                (UUID, String, String, String?, String, Date?, String?, String?).self)
-            return InterventionRecord(
-                id: id, reference: reference, title: title, description: description, status: status,
-                scheduledAt: scheduledAt, technician: technician, address: address)
-        } catch {
-            throw StoreError(error)
-        }
+        return try InterventionRecord(row: row)
+    }
+
+    /// A page of the tenant's interventions, by schedule (unscheduled last), then reference.
+    public func interventions(limit: Int, offset: Int) async throws(StoreError) -> [InterventionRecord] {
+        let rows = try await query(
+            """
+            SELECT id, reference, title, description, status, scheduled_at, technician, address
+            FROM inter_app.interventions ORDER BY scheduled_at NULLS LAST, reference LIMIT \(limit) OFFSET \(offset)
+            """)
+        return try rows.map { row throws(StoreError) in try InterventionRecord(row: row) }
     }
 
     @discardableResult
@@ -114,6 +116,21 @@ extension TenantTransaction {
                     id: id, endpointID: endpoint, jobID: job, event: event, status: status, attempts: attempts,
                     responseCode: code, lastError: error, deliveredAt: delivered)
             }
+        } catch {
+            throw StoreError(error)
+        }
+    }
+}
+
+extension InterventionRecord {
+    /// From a row of `id, reference, title, description, status, scheduled_at, technician, address`.
+    init(row: PostgresRow) throws(StoreError) {
+        do {
+            let (id, reference, title, description, status, scheduledAt, technician, address) = try row.decode(
+                (UUID, String, String, String?, String, Date?, String?, String?).self)
+            self.init(
+                id: id, reference: reference, title: title, description: description, status: status,
+                scheduledAt: scheduledAt, technician: technician, address: address)
         } catch {
             throw StoreError(error)
         }

@@ -1,6 +1,8 @@
 import API
 import ArgumentParser
+import Domain
 import Hummingbird
+import Queue
 import Redis
 import ServiceLifecycle
 import Store
@@ -35,8 +37,14 @@ struct APICommand: AsyncParsableCommand {
         ]
         // Clients first: the service group stops services in reverse order, so the HTTP server
         // drains before the clients it uses close.
-        let app = APIApplication.make(
-            configuration: configuration, readiness: readiness, services: [database, redis], logger: logger)
+        let secret = try ProcessEnvironment().require("JWT_SECRET", hint: "the HS256 secret access tokens are signed with (Supabase's JWT secret)")
+        let verifier: TokenVerifier
+        do { verifier = try await TokenVerifier(secret: secret) } catch { throw ValidationError(error.description) }
+        let queuePrefix = environment["QUEUE_PREFIX"] ?? "bull"
+        let queues = try QueueName.all.map { try Queue(name: $0, redis: redis, options: .init(prefix: queuePrefix), logger: logger) }
+        let dependencies = APIDependencies(database: database, verifier: verifier, queues: queues, readiness: readiness)
+        let app = try APIApplication.make(
+            configuration: configuration, dependencies: dependencies, services: [database, redis], logger: logger)
         try await app.runService()
     }
 }

@@ -26,7 +26,11 @@ struct DatabaseOptions: ParsableArguments {
 func withDatabase<Result: Sendable>(
     _ url: DatabaseURL, logger: Logger, _ body: @Sendable (Database) async throws -> Result
 ) async throws -> Result {
-    let database = Database(url: url, logger: logger)
+    // The pool's own messages (such as a lease racing the pool's start) are not worth a
+    // warning in a one-shot command; the command logs what matters itself.
+    var poolLogger = logger
+    poolLogger.logLevel = .error
+    let database = Database(url: url, logger: poolLogger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await database.run() }
         defer { group.cancelAll() }

@@ -1,0 +1,35 @@
+public import Foundation
+public import Hummingbird
+
+/// The per-request context of the API: Hummingbird's core storage plus the caller.
+public struct APIRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by ``AuthMiddleware`` on every `/api` route.
+    public var identity: Identity?
+
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+    }
+
+    /// Bodies up to 1 MiB (larger uploads have routes of their own).
+    public var maxUploadSize: Int { 1 << 20 }
+
+    public var requestDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    public var responseEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// The caller, or 401.
+    public func requireIdentity() throws -> Identity {
+        guard let identity else { throw HTTPError(.unauthorized, message: "authentication required") }
+        return identity
+    }
+}
