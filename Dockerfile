@@ -11,7 +11,9 @@ COPY Sources ./Sources
 COPY Tests ./Tests
 RUN swift build -c release --product obotcall --static-swift-stdlib \
     && mkdir -p /out \
-    && cp "$(swift build -c release --show-bin-path)/obotcall" /out/obotcall
+    && bin="$(swift build -c release --show-bin-path)" \
+    && cp "$bin/obotcall" /out/obotcall \
+    && cp -R "$bin"/*.resources /out/
 
 # --- run: slim Debian with the binary, the migrations and an unprivileged user -----------------
 FROM debian:bookworm-slim AS run
@@ -20,7 +22,9 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /app obotcall
 WORKDIR /app
-COPY --from=build /out/obotcall /usr/local/bin/obotcall
+# The binary and its resource bundles (the queue's Lua scripts) side by side: Bundle.module
+# looks for them next to the executable.
+COPY --from=build /out/ /usr/local/bin/
 COPY migrations ./migrations
 ENV MIGRATIONS_DIR=/app/migrations \
     API_HOST=0.0.0.0 \

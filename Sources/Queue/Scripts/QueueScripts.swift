@@ -28,11 +28,29 @@ struct QueueScripts: Sendable {
     }
 
     private static func source(_ name: String) throws(QueueError) -> String {
-        guard let url = Bundle.module.url(forResource: name, withExtension: "lua"),
-              let text = try? String(contentsOf: url, encoding: .utf8)
-        else {
-            throw QueueError(.scriptsMissing, "the queue script \(name).lua is missing from the installation (resource bundle not next to the binary?)")
+        for directory in resourceDirectories {
+            let url = directory.appendingPathComponent("\(name).lua")
+            if let text = try? String(contentsOf: url, encoding: .utf8) { return text }
         }
-        return text
+        throw QueueError(
+            .scriptsMissing,
+            "the queue script \(name).lua was not found; install the \(bundleName) directory next to the obotcall binary "
+                + "(searched \(resourceDirectories.map(\.path).joined(separator: ", ")))")
+    }
+
+    /// SwiftPM's resource bundle of this target, looked up without `Bundle.module` (whose accessor
+    /// traps when the bundle is missing): beside the executable, then `$OBOTCALL_RESOURCES`.
+    static let bundleName = "obotcall-jobs_Queue.resources"
+
+    static var resourceDirectories: [URL] {
+        var directories: [URL] = []
+        if let override = ProcessInfo.processInfo.environment["OBOTCALL_RESOURCES"], !override.isEmpty {
+            directories.append(URL(fileURLWithPath: override).appendingPathComponent(bundleName))
+        }
+        directories.append(Bundle.main.bundleURL.appendingPathComponent(bundleName))
+        if let executable = Bundle.main.executableURL?.resolvingSymlinksInPath() {
+            directories.append(executable.deletingLastPathComponent().appendingPathComponent(bundleName))
+        }
+        return directories
     }
 }

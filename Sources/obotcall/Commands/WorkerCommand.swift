@@ -54,6 +54,16 @@ struct WorkerCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
         let http = NotificationHandler.makeHTTPClient()
+        do {
+            try await run(http: http, registry: registry, logger: logger)
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try? await http.shutdown()
+    }
+
+    private func run(http: HTTPClient, registry: PrometheusCollectorRegistry, logger: Logger) async throws {
         let handlers: [any JobHandler] = [NotificationHandler(http: http)]
         let served = try Self.parseQueues(queues, defaultConcurrency: concurrency, handlers: handlers)
 
@@ -69,7 +79,11 @@ struct WorkerCommand: AsyncParsableCommand {
                 workerID: workerID,
                 queueOptions: QueueOptions(prefix: queuePrefix ?? ProcessEnvironment()["QUEUE_PREFIX"] ?? "bull")),
             redis: redis, database: database, handlers: handlers, logger: logger)
-        _ = try worker.processors()  // fail fast on bad queue names
+        do {
+            _ = try worker.processors()
+        } catch let error as QueueError {
+            throw ValidationError(error.message)
+        }
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: database), .init(service: redis),
@@ -87,13 +101,7 @@ struct WorkerCommand: AsyncParsableCommand {
         services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
-        do {
-            try await group.run()
-        } catch {
-            try? await http.shutdown()
-            throw error
-        }
-        try? await http.shutdown()
+        try await group.run()
     }
 
     /// `NAME[:N]` options → queue → concurrency; only queues some handler serves.
