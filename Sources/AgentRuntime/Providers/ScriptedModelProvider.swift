@@ -1,0 +1,67 @@
+import Foundation
+import Synchronization
+
+/// Replays a fixed list of responses, one per call: for tests, and for trying the platform offline.
+///
+/// The script is JSON: `[{"content": "…"} | {"toolCalls": [{"id","name","arguments"}]}, …]`, each
+/// entry optionally with `"usage": {"promptTokens", "completionTokens"}` or `"error": {"status", "message"}`
+/// to fail that call. A call beyond the end of the script fails (not retryable).
+public final class ScriptedModelProvider: ModelProvider {
+    public struct Step: Codable, Sendable, Equatable {
+        public var content: String?
+        public var toolCalls: [ToolCall]?
+        public var usage: ModelResponse.Usage?
+        public var error: ScriptedError?
+
+        public struct ScriptedError: Codable, Sendable, Equatable {
+            public var status: Int
+            public var message: String
+        }
+
+        public init(content: String? = nil, toolCalls: [ToolCall]? = nil, usage: ModelResponse.Usage? = nil, error: ScriptedError? = nil) {
+            self.content = content
+            self.toolCalls = toolCalls
+            self.usage = usage
+            self.error = error
+        }
+    }
+
+    private let steps: [Step]
+    private let position = Mutex(0)
+    private let requests = Mutex<[ModelRequest]>([])
+
+    public init(steps: [Step]) {
+        self.steps = steps
+    }
+
+    /// Reads a script; a malformed one is refused with the reason.
+    public convenience init(json: String) throws(ModelProviderError) {
+        do {
+            self.init(steps: try JSONDecoder().decode([Step].self, from: Data(json.utf8)))
+        } catch {
+            throw ModelProviderError(isRetryable: false, message: "the model script is not valid: \(error)")
+        }
+    }
+
+    /// The requests received so far, in order.
+    public var received: [ModelRequest] { requests.withLock { $0 } }
+
+    public func complete(_ request: ModelRequest) async throws(ModelProviderError) -> ModelResponse {
+        requests.withLock { $0.append(request) }
+        let index = position.withLock { value -> Int in
+            defer { value += 1 }
+            return value
+        }
+        guard index < steps.count else {
+            throw ModelProviderError(isRetryable: false, message: "the model script has no step \(index + 1) (it has \(steps.count))")
+        }
+        let step = steps[index]
+        if let error = step.error {
+            throw ModelProviderError.from(status: error.status, message: error.message)
+        }
+        let message = ChatMessage(role: .assistant, content: step.content, toolCalls: step.toolCalls ?? [])
+        return ModelResponse(
+            message: message, usage: step.usage ?? .init(promptTokens: 0, completionTokens: 0),
+            finishReason: message.toolCalls.isEmpty ? "stop" : "tool_calls")
+    }
+}
