@@ -64,7 +64,7 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     private func run(http: HTTPClient, registry: PrometheusCollectorRegistry, logger: Logger) async throws {
-        let handlers: [any JobHandler] = [NotificationHandler(http: http)]
+        let handlers: [any JobHandler] = [NotificationHandler(http: http), PropertyImportHandler()]
         let served = try Self.parseQueues(queues, defaultConcurrency: concurrency, handlers: handlers)
 
         let workerID = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"

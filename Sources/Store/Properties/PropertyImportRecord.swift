@@ -1,0 +1,34 @@
+public import Foundation
+
+/// An import as stored in `immo_app.property_imports` (without its source).
+public struct PropertyImportRecord: Sendable, Equatable, Codable {
+    public var id: UUID
+    public var status: String
+    public var format: String
+    public var sourceSize: Int
+    public var totalRows: Int
+    public var inserted: Int
+    public var updated: Int
+    public var rejected: Int
+    public var committedBatches: Int
+    /// JSON array of `{row, field, message}`.
+    public var rowErrors: String
+    public var error: String?
+    public var jobID: String?
+    public var createdAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+}
+
+/// A rejected import row: which row (1 = first data row), which field, why.
+public struct ImportRowError: Sendable, Equatable, Codable {
+    public var row: Int
+    public var field: String
+    public var message: String
+
+    public init(row: Int, field: String, message: String) {
+        self.row = row
+        self.field = field
+        self.message = message
+    }
+}

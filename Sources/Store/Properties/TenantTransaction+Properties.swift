@@ -1,0 +1,162 @@
+public import Domain
+public import Foundation
+import PostgresNIO
+
+/// Property imports and properties, always within one tenant.
+extension TenantTransaction {
+    /// Stores an uploaded source; the job then carries only the returned id.
+    public func insertPropertyImport(format: String, source: [UInt8], createdBy: UUID?) async throws(StoreError) -> UUID {
+        let id = UUID()
+        try await query(
+            """
+            INSERT INTO immo_app.property_imports (id, tenant_id, format, source, source_size, created_by)
+            VALUES (\(id), \(tenant.rawValue), \(format), \(ByteBuffer(bytes: source)), \(source.count), \(createdBy))
+            """)
+        return id
+    }
+
+    public func setImportJob(_ id: UUID, jobID: String) async throws(StoreError) {
+        try await query("UPDATE immo_app.property_imports SET job_id = \(jobID) WHERE id = \(id)")
+    }
+
+    public func propertyImport(_ id: UUID) async throws(StoreError) -> PropertyImportRecord? {
+        let rows = try await query(
+            """
+            SELECT id, status, format, source_size, total_rows, inserted, updated, rejected, committed_batches,
+                   row_errors::text, error, job_id, created_at, started_at, finished_at
+            FROM immo_app.property_imports WHERE id = \(id)
+            """)
+        guard let row = rows.first else { return nil }
+        do {
+            let (id, status, format, size, total, inserted, updated, rejected, batches, errors, error, job, created, started, finished) =
+                try row.decode((UUID, String, String, Int, Int, Int, Int, Int, Int, String, String?, String?, Date, Date?, Date?).self)
+            return PropertyImportRecord(
+                id: id, status: status, format: format, sourceSize: size, totalRows: total, inserted: inserted, updated: updated,
+                rejected: rejected, committedBatches: batches, rowErrors: errors, error: error, jobID: job, createdAt: created,
+                startedAt: started, finishedAt: finished)
+        } catch {
+            throw StoreError(error)
+        }
+    }
+
+    /// The uploaded source.
+    public func propertyImportSource(_ id: UUID) async throws(StoreError) -> Data {
+        let rows = try await query("SELECT source FROM immo_app.property_imports WHERE id = \(id)")
+        guard let row = rows.first else { throw StoreError(kind: .notFound, message: "import \(id) not found") }
+        do { return Data(try row.decode(ByteBuffer.self).readableBytesView) } catch { throw StoreError(error) }
+    }
+
+    public func markImportRunning(_ id: UUID, totalRows: Int) async throws(StoreError) {
+        try await query(
+            """
+            UPDATE immo_app.property_imports
+            SET status = 'running', total_rows = \(totalRows), started_at = COALESCE(started_at, now())
+            WHERE id = \(id)
+            """)
+    }
+
+    /// Commits batch number `batch` (0-based) of an import: upserts its valid rows by
+    /// (tenant, external_ref), records its rejected rows, and advances the import's counters —
+    /// all or nothing, and only if the import is exactly at this batch (so a batch is never
+    /// applied twice). Returns the rows inserted and updated, or `nil` when the batch was already
+    /// committed.
+    public func commitImportBatch(
+        _ id: UUID, batch: Int, drafts: [PropertyDraft], rejectedRows: Int, errors: [ImportRowError], keptErrors: Int
+    ) async throws(StoreError) -> (inserted: Int, updated: Int)? {
+        let claimed = try await query(
+            """
+            UPDATE immo_app.property_imports SET committed_batches = committed_batches + 1
+            WHERE id = \(id) AND committed_batches = \(batch) RETURNING id
+            """)
+        guard !claimed.isEmpty else { return nil }
+        var inserted = 0
+        var updated = 0
+        if !drafts.isEmpty {
+            var bindings = PostgresBindings(capacity: drafts.count * 9 + 2)
+            bindings.append(tenant.rawValue)
+            bindings.append(id)
+            var values: [String] = []
+            values.reserveCapacity(drafts.count)
+            var index = 3
+            for draft in drafts {
+                bindings.append(draft.externalRef)
+                bindings.append(draft.title)
+                bindings.append(draft.propertyType.rawValue)
+                bindings.append(draft.price)
+                bindings.append(draft.surface)
+                bindings.append(draft.rooms)
+                bindings.append(draft.postalCode)
+                bindings.append(draft.city)
+                bindings.append(draft.address)
+                let p = (index..<(index + 9)).map { "$\($0)" }
+                values.append("($1, \(p[0]), \(p[1]), \(p[2]), \(p[3])::numeric, \(p[4])::numeric, \(p[5])::int, \(p[6]), \(p[7]), \(p[8]), $2)")
+                index += 9
+            }
+            let sql = """
+                INSERT INTO immo_app.properties
+                    (tenant_id, external_ref, title, property_type, price, surface, rooms, postal_code, city, address, import_id)
+                VALUES \(values.joined(separator: ", "))
+                ON CONFLICT (tenant_id, external_ref) DO UPDATE SET
+                    title = EXCLUDED.title, property_type = EXCLUDED.property_type, price = EXCLUDED.price,
+                    surface = EXCLUDED.surface, rooms = EXCLUDED.rooms, postal_code = EXCLUDED.postal_code,
+                    city = EXCLUDED.city, address = EXCLUDED.address, import_id = EXCLUDED.import_id, updated_at = now()
+                RETURNING (xmax = 0)
+                """
+            let rows = try await query(PostgresQuery(unsafeSQL: sql, binds: bindings))
+            do {
+                for row in rows {
+                    if try row.decode(Bool.self) { inserted += 1 } else { updated += 1 }
+                }
+            } catch {
+                throw StoreError(error)
+            }
+        }
+        let kept = Array(errors.prefix(max(0, keptErrors)))
+        let errorsJSON: String
+        do {
+            errorsJSON = String(decoding: try JSONEncoder().encode(kept), as: UTF8.self)
+        } catch {
+            throw StoreError(kind: .invalidInput, message: "row errors cannot be encoded: \(error)")
+        }
+        try await query(
+            """
+            UPDATE immo_app.property_imports SET
+                inserted = inserted + \(inserted), updated = updated + \(updated), rejected = rejected + \(rejectedRows),
+                row_errors = row_errors || \(errorsJSON)::jsonb
+            WHERE id = \(id)
+            """)
+        return (inserted, updated)
+    }
+
+    public func finishImport(_ id: UUID, status: String, error: String? = nil) async throws(StoreError) {
+        try await query(
+            """
+            UPDATE immo_app.property_imports SET status = \(status), error = \(error), finished_at = now() WHERE id = \(id)
+            """)
+    }
+
+    /// How many properties the tenant has.
+    public func propertyCount() async throws(StoreError) -> Int {
+        let rows = try await query("SELECT count(*)::int FROM immo_app.properties")
+        do { return try rows.first?.decode(Int.self) ?? 0 } catch { throw StoreError(error) }
+    }
+
+    /// One property by its external reference.
+    public func property(externalRef: String) async throws(StoreError) -> PropertyDraft? {
+        let rows = try await query(
+            """
+            SELECT external_ref, title, property_type, price::float8, surface::float8, rooms, postal_code, city, address
+            FROM immo_app.properties WHERE external_ref = \(externalRef)
+            """)
+        guard let row = rows.first else { return nil }
+        do {
+            let (ref, title, type, price, surface, rooms, postal, city, address) =
+                try row.decode((String, String, String, Double?, Double?, Int?, String?, String?, String?).self)
+            return PropertyDraft(
+                externalRef: ref, title: title, propertyType: .init(rawValue: type) ?? .other, price: price, surface: surface,
+                rooms: rooms, postalCode: postal, city: city, address: address)
+        } catch {
+            throw StoreError(error)
+        }
+    }
+}
