@@ -213,6 +213,7 @@ let package = Package(
             dependencies: [
                 "TestSupport", "Store", "API", "Queue", "Redis", "Domain",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
