@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "obotcall", targets: ["obotcall"]),
         .executable(name: "redis-benchmark-swift", targets: ["RedisBenchmark"]),
         .executable(name: "queue-benchmark-swift", targets: ["QueueBenchmark"]),
+        .executable(name: "import-benchmark-swift", targets: ["ImportBenchmark"]),
         .library(name: "Redis", targets: ["Redis"]),
         .library(name: "Queue", targets: ["Queue"]),
     ],
@@ -149,6 +150,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Benchmarks/QueueBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ImportBenchmark",
+            dependencies: ["Queue", "Redis", "Store", "Domain", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/ImportBenchmark",
             swiftSettings: swiftSettings
         ),
         .target(

@@ -175,3 +175,23 @@ import TestSupport
         }
     }
 }
+
+/// Job ids restart at 1 when a queue is obliterated; results of another tenant with the same id
+/// must not block a new job's result.
+@Suite struct JobResultKeyTests {
+    @Test func sameJobIDInTwoTenantsKeepsTwoRows() async throws {
+        try await TestDatabase.with { database in
+            let first = try await PropertyImportJobTests.tenant(database)
+            let second = try await PropertyImportJobTests.tenant(database)
+            for tenant in [first, second] {
+                try await database.runtime.withTenant(tenant) { tx in
+                    try await tx.upsert(JobResultRecord(queue: QueueName.imports, jobID: "1", name: "x", state: .completed, attempts: 1))
+                }
+            }
+            let visible = try await database.runtime.withTenant(second) { tx in
+                try await tx.jobResult(queue: QueueName.imports, jobID: "1")
+            }
+            #expect(visible?.state == .completed)
+        }
+    }
+}

@@ -67,7 +67,9 @@ public struct PropertyDraft: Sendable, Equatable, Codable {
         }
         func number(_ name: String, range: ClosedRange<Double>, description: String) -> Double? {
             guard let value = text(name) else { return nil }
-            guard let parsed = Double(value.replacing(",", with: ".")), parsed.isFinite else {
+            // A decimal comma (54,5) is as common in French files as a point.
+            let normalized = value.contains(",") ? value.replacing(",", with: ".") : value
+            guard let parsed = Double(normalized), parsed.isFinite else {
                 problems.append(FieldProblem(field: name, message: "'\(value.prefix(40))' is not a number"))
                 return nil
             }
@@ -138,6 +140,7 @@ public struct FieldProblem: Sendable, Equatable, Codable {
 
 extension String {
     var trimmingSpaces: String {
+        guard let first = self.first, let last = self.last, first.isWhitespace || last.isWhitespace else { return self }
         var text = Substring(self)
         while let first = text.first, first.isWhitespace { text.removeFirst() }
         while let last = text.last, last.isWhitespace { text.removeLast() }

@@ -3,8 +3,8 @@ import Domain
 import PostgresNIO
 
 /// The generic result row of a job in `public.job_results`, written by the worker in the same
-/// transaction as the handler's own effects and keyed by (queue, job id), so a job that runs
-/// twice leaves one row.
+/// transaction as the handler's own effects and keyed by (tenant, queue, job id), so a job that
+/// runs twice leaves one row.
 public struct JobResultRecord: Sendable, Equatable {
     public enum State: String, Sendable {
         case active, completed, failed, retrying
@@ -51,7 +51,7 @@ extension TenantTransaction {
                 (tenant_id, queue, job_id, name, state, attempts, result, error, worker_id, enqueued_at, started_at, finished_at, updated_at)
             VALUES (\(tenant.rawValue), \(record.queue), \(record.jobID), \(record.name), \(record.state.rawValue), \(record.attempts),
                     \(record.result)::jsonb, \(error), \(record.workerID), \(record.enqueuedAt), \(record.startedAt), \(record.finishedAt), now())
-            ON CONFLICT (queue, job_id) DO UPDATE SET
+            ON CONFLICT (tenant_id, queue, job_id) DO UPDATE SET
                 name = EXCLUDED.name, state = EXCLUDED.state, attempts = EXCLUDED.attempts, result = EXCLUDED.result,
                 error = EXCLUDED.error, worker_id = EXCLUDED.worker_id, enqueued_at = COALESCE(job_results.enqueued_at, EXCLUDED.enqueued_at),
                 started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, updated_at = now()

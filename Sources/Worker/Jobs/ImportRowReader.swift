@@ -24,7 +24,7 @@ struct ImportRowReader {
             let delimiter = Self.delimiter(of: data)
             let reader: CSVReader
             do {
-                reader = try CSVReader(stream: InputStream(data: data), hasHeaderRow: true, trimFields: true, delimiter: delimiter)
+                reader = try CSVReader(stream: InputStream(data: data), hasHeaderRow: true, trimFields: false, delimiter: delimiter)
             } catch {
                 throw ImportSourceError("the CSV cannot be read: \(error)")
             }

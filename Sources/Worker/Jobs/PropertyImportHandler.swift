@@ -48,51 +48,61 @@ public struct PropertyImportHandler: JobHandler {
         let total = reader.estimatedRows
         try await job.database.withTenant(job.tenant) { tx in try await tx.markImportRunning(importID, totalRows: total) }
 
-        var batch = 0
-        var row = 0
-        var drafts: [PropertyDraft] = []
-        var draftRows: [Int] = []
-        var errors: [ImportRowError] = []
-        var rejectedRows: Set<Int> = []
-        drafts.reserveCapacity(batchSize)
+        // Parsing the next batch overlaps with committing the previous one (one commit in
+        // flight at a time, so batches still commit in order).
+        try await withThrowingTaskGroup(of: Void.self) { commits in
+            var batch = 0
+            var row = 0
+            var drafts: [PropertyDraft] = []
+            var draftRows: [Int] = []
+            var errors: [ImportRowError] = []
+            var rejectedRows: Set<Int> = []
+            var inFlight = false
+            drafts.reserveCapacity(batchSize)
 
-        func commit() async throws {
-            defer {
-                drafts.removeAll(keepingCapacity: true)
-                draftRows.removeAll(keepingCapacity: true)
-                errors.removeAll(keepingCapacity: true)
-                rejectedRows.removeAll(keepingCapacity: true)
-                batch += 1
-            }
-            guard batch >= record.committedBatches else { return }  // committed by an earlier attempt
-            Self.dropDuplicateReferences(&drafts, rows: &draftRows, errors: &errors, rejected: &rejectedRows)
-            let (current, kept, rowsSeen, rejected) = (batch, keptErrorsPerBatch, row, rejectedRows.count)
-            let (batchDrafts, batchErrors) = (drafts, errors)
-            _ = try await job.database.withTenant(job.tenant) { tx in
-                try await tx.commitImportBatch(
-                    importID, batch: current, drafts: batchDrafts, rejectedRows: rejected, errors: batchErrors, keptErrors: kept)
-            }
-            let percent = total > 0 ? min(100, rowsSeen * 100 / total) : 100
-            try? await job.context.updateProgress(["processed": rowsSeen, "total": total, "percent": percent])
-        }
-
-        do {
-            while let fields = try reader.next() {
-                row += 1
-                switch PropertyDraft.validate(fields) {
-                case .success(let draft):
-                    drafts.append(draft)
-                    draftRows.append(row)
-                case .failure(let problems):
-                    errors += problems.problems.map { ImportRowError(row: row, field: $0.field, message: $0.message) }
-                    rejectedRows.insert(row)
+            func commit() async throws {
+                defer {
+                    drafts.removeAll(keepingCapacity: true)
+                    draftRows.removeAll(keepingCapacity: true)
+                    errors.removeAll(keepingCapacity: true)
+                    rejectedRows.removeAll(keepingCapacity: true)
+                    batch += 1
                 }
-                if draftRows.count + rejectedRows.count >= batchSize { try await commit() }
+                guard batch >= record.committedBatches else { return }  // committed by an earlier attempt
+                Self.dropDuplicateReferences(&drafts, rows: &draftRows, errors: &errors, rejected: &rejectedRows)
+                let (current, kept, rowsSeen, rejected) = (batch, keptErrorsPerBatch, row, rejectedRows.count)
+                let (batchDrafts, batchErrors) = (drafts, errors)
+                if inFlight { try await commits.next() }
+                inFlight = true
+                commits.addTask {
+                    _ = try await job.database.withTenant(job.tenant) { tx in
+                        try await tx.commitImportBatch(
+                            importID, batch: current, drafts: batchDrafts, rejectedRows: rejected, errors: batchErrors, keptErrors: kept)
+                    }
+                    let percent = total > 0 ? min(100, rowsSeen * 100 / total) : 100
+                    try? await job.context.updateProgress(["processed": rowsSeen, "total": total, "percent": percent])
+                }
             }
-        } catch let error as ImportSourceError {
-            throw ImportFailure(importID: importID, reason: error.description)
+
+            do {
+                while let fields = try reader.next() {
+                    row += 1
+                    switch PropertyDraft.validate(fields) {
+                    case .success(let draft):
+                        drafts.append(draft)
+                        draftRows.append(row)
+                    case .failure(let problems):
+                        errors += problems.problems.map { ImportRowError(row: row, field: $0.field, message: $0.message) }
+                        rejectedRows.insert(row)
+                    }
+                    if draftRows.count + rejectedRows.count >= batchSize { try await commit() }
+                }
+            } catch let error as ImportSourceError {
+                throw ImportFailure(importID: importID, reason: error.description)
+            }
+            if !drafts.isEmpty || !rejectedRows.isEmpty || batch == 0 { try await commit() }
+            try await commits.waitForAll()
         }
-        if !drafts.isEmpty || !rejectedRows.isEmpty || batch == 0 { try await commit() }
 
         let finished = try await job.database.withTenant(job.tenant) { tx in
             try await tx.finishImport(importID, status: "completed")
