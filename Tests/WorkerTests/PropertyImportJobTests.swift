@@ -87,7 +87,7 @@ import TestSupport
                     (try await tx.propertyImport(importID), try await tx.property(externalRef: "A-1"), try await tx.propertyCount())
                 }
                 let result = try #require(record)
-                #expect(result.status == "completed")
+                #expect(result.status == "completed", "\(result.error ?? "")")
                 #expect(result.totalRows == 7)
                 // A-1 inserted then updated by row 6 (another batch); A-3 and A-4 rejected.
                 #expect(result.inserted == 4)

@@ -39,11 +39,12 @@ extension TenantTransaction {
         }
     }
 
-    /// The uploaded source.
-    public func propertyImportSource(_ id: UUID) async throws(StoreError) -> Data {
-        let rows = try await query("SELECT source FROM immo_app.property_imports WHERE id = \(id)")
+    /// `length` bytes of the source from `offset` (0-based); empty past the end.
+    public func propertyImportSourceChunk(_ id: UUID, offset: Int, length: Int) async throws(StoreError) -> [UInt8] {
+        let rows = try await query(
+            "SELECT substring(source FROM \(offset + 1)::int FOR \(length)::int) FROM immo_app.property_imports WHERE id = \(id)")
         guard let row = rows.first else { throw StoreError(kind: .notFound, message: "import \(id) not found") }
-        do { return Data(try row.decode(ByteBuffer.self).readableBytesView) } catch { throw StoreError(error) }
+        do { return Array(try row.decode(ByteBuffer.self).readableBytesView) } catch { throw StoreError(error) }
     }
 
     public func markImportRunning(_ id: UUID, totalRows: Int) async throws(StoreError) {

@@ -14,17 +14,18 @@ struct ImportRowReader {
     /// Data rows the source holds (for progress; exact for JSON, counted lines for CSV).
     let estimatedRows: Int
 
-    /// Refuses a source that cannot be read at all (bad encoding, no header, not a JSON array).
-    init(format: String, data: Data) throws(ImportSourceError) {
+    /// Reads the source in `file`: CSV is streamed from it, JSON is parsed whole. Refuses a source
+    /// that cannot be read at all (no header, not a JSON array).
+    init(format: String, file: URL) throws(ImportSourceError) {
         switch format {
         case "csv":
-            guard String(data: data.prefix(4096), encoding: .utf8) != nil || data.count > 4096 else {
-                throw ImportSourceError("the CSV is not UTF-8 text")
+            guard let stream = try? FileInputStream(file: file), let head = try? Self.head(of: file) else {
+                throw ImportSourceError("the CSV cannot be opened")
             }
-            let delimiter = Self.delimiter(of: data)
+            let delimiter = Self.delimiter(of: head)
             let reader: CSVReader
             do {
-                reader = try CSVReader(stream: InputStream(data: data), hasHeaderRow: true, trimFields: false, delimiter: delimiter)
+                reader = try CSVReader(stream: stream, hasHeaderRow: true, trimFields: false, delimiter: delimiter)
             } catch {
                 throw ImportSourceError("the CSV cannot be read: \(error)")
             }
@@ -34,11 +35,11 @@ struct ImportRowReader {
                 throw ImportSourceError("the CSV header names no external_ref column (found: \(header.joined(separator: ", ")))")
             }
             self.source = .csv(reader, columns: columns)
-            self.estimatedRows = max(0, Self.lineCount(data) - 1)
+            self.estimatedRows = max(0, ((try? Self.lineCount(of: file)) ?? 0) - 1)
         case "json":
             let object: Any
             do {
-                object = try JSONSerialization.jsonObject(with: data)
+                object = try JSONSerialization.jsonObject(with: try Data(contentsOf: file))
             } catch {
                 throw ImportSourceError("the JSON cannot be parsed: \(error.localizedDescription)")
             }
@@ -55,15 +56,19 @@ struct ImportRowReader {
     mutating func next() throws(ImportSourceError) -> [String: String]? {
         switch source {
         case .csv(let reader, let columns):
-            guard let row = reader.next() else {
-                if let error = reader.error { throw ImportSourceError("the CSV is malformed: \(error)") }
-                return nil
+            while true {
+                guard let row = reader.next() else {
+                    if let error = reader.error { throw ImportSourceError("the CSV is malformed: \(error)") }
+                    return nil
+                }
+                // Blank lines are not rows.
+                if row.allSatisfy({ $0.allSatisfy(\.isWhitespace) }) { continue }
+                var fields: [String: String] = [:]
+                for (index, value) in row.enumerated() where index < columns.count {
+                    if let name = columns[index] { fields[name] = value }
+                }
+                return fields
             }
-            var fields: [String: String] = [:]
-            for (index, value) in row.enumerated() where index < columns.count {
-                if let name = columns[index] { fields[name] = value }
-            }
-            return fields
         case .json(let rows, let next):
             guard next < rows.count else { return nil }
             source = .json(rows, next: next + 1)
@@ -94,18 +99,30 @@ struct ImportRowReader {
         return semicolons > commas ? ";" : ","
     }
 
-    static func lineCount(_ data: Data) -> Int {
+    /// Non-empty lines of the file, counted in chunks.
+    static func lineCount(of file: URL) throws -> Int {
+        let handle = try FileHandle(forReadingFrom: file)
+        defer { try? handle.close() }
         var lines = 0
         var lastWasNewline = true
-        for byte in data {
-            if byte == UInt8(ascii: "\n") {
-                if !lastWasNewline { lines += 1 }
-                lastWasNewline = true
-            } else if byte != UInt8(ascii: "\r") {
-                lastWasNewline = false
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            for byte in chunk {
+                if byte == UInt8(ascii: "\n") {
+                    if !lastWasNewline { lines += 1 }
+                    lastWasNewline = true
+                } else if byte != UInt8(ascii: "\r") {
+                    lastWasNewline = false
+                }
             }
         }
         return lastWasNewline ? lines : lines + 1
+    }
+
+    /// The first 64 KiB of the file (enough for the header line).
+    static func head(of file: URL) throws -> Data {
+        let handle = try FileHandle(forReadingFrom: file)
+        defer { try? handle.close() }
+        return try handle.read(upToCount: 64 * 1024) ?? Data()
     }
 }
 

@@ -28,10 +28,7 @@ public struct PropertyImportHandler: JobHandler {
             throw UnrecoverableJobError("the payload's tenant \(payload.tenantID) is not the job's tenant \(job.tenant)")
         }
         let importID = payload.importID
-        let (found, source) = try await job.database.withTenant(job.tenant) { tx in
-            guard let record = try await tx.propertyImport(importID) else { return (PropertyImportRecord?.none, Data()) }
-            return (record, try await tx.propertyImportSource(importID))
-        }
+        let found = try await job.database.withTenant(job.tenant) { tx in try await tx.propertyImport(importID) }
         guard let record = found else {
             throw UnrecoverableJobError("import \(importID) does not exist for tenant \(job.tenant)")
         }
@@ -39,9 +36,11 @@ public struct PropertyImportHandler: JobHandler {
             return HandlerResult(value: Self.summary(record))
         }
 
+        let spool = try await ImportSourceSpool.spool(importID: importID, size: record.sourceSize, tenant: job.tenant, database: job.database)
+        defer { spool.remove() }
         var reader: ImportRowReader
         do {
-            reader = try ImportRowReader(format: record.format, data: source)
+            reader = try ImportRowReader(format: record.format, file: spool.file)
         } catch {
             throw ImportFailure(importID: importID, reason: error.description)
         }
