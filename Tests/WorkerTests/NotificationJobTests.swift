@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Domain
 import Foundation
 import Logging
+import Store
 import Queue
 import Redis
 import Store
@@ -215,5 +216,57 @@ enum QueueWaiting {
             try await Task.sleep(for: .milliseconds(10))
         }
         return false
+    }
+}
+
+/// PostgreSQL stopped while jobs arrive: the jobs wait (without using up attempts) and complete
+/// once it is back.
+@Suite struct DatabaseOutageTests {
+    @Test func jobsCompleteAfterPostgreSQLReturns() async throws {
+        let server = try await PostgresServerProcess.start()
+        defer { server.stop() }
+        let logger = NotificationJobTests.logger
+        let owner = Database(url: try DatabaseURL(server.ownerURL), logger: logger)
+        let runtime = Database(url: try DatabaseURL(server.runtimeURL), logger: logger)
+        let receiver = try await WebhookReceiver.start()
+        defer { receiver.stop() }
+        let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL()), logger: logger)
+        let http = NotificationHandler.makeHTTPClient()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await owner.run() }
+            group.addTask { try await runtime.run() }
+            group.addTask { try await redis.run() }
+            defer { group.cancelAll() }
+            _ = try await Migrator(migrations: Migration.load(directory: TestEnvironment.migrationsDirectory), logger: logger).run(on: owner.client)
+            let tenant = TenantID(UUID())
+            try await TenantStore(database: owner).createTenant(id: tenant, slug: "outage", name: "Outage")
+            let intervention = UUID()
+            try await runtime.withTenant(tenant) { tx in
+                try await tx.insertIntervention(.init(id: intervention, reference: "O-1", title: "Outage"))
+                try await tx.insertWebhookEndpoint(url: receiver.url)
+            }
+            var runner = JobRunner(queue: QueueName.notifications, handlers: [NotificationHandler(http: http)], database: runtime,
+                workerID: "outage-worker", logger: logger)
+            runner.unavailableDelay = .milliseconds(200)
+            let configured = runner
+            let queue = try Queue(name: QueueName.notifications, redis: redis, options: .init(prefix: "o\(UUID().uuidString.prefix(6).lowercased())"), logger: logger)
+            let processor = QueueProcessor(queue: queue, options: .init(concurrency: 2), logger: logger) { try await configured.execute($0) }
+            group.addTask { try await processor.run() }
+
+            try server.stopServer()
+            let id = try await queue.add(NotificationJob.name, data: NotificationJob(tenantID: tenant, interventionID: intervention, event: .scheduled),
+                options: .init(attempts: 1, tenantID: tenant.description)).id
+            // The job is taken while the database is down…
+            #expect(try await QueueWaiting.eventually { (try await queue.job(id)?.attemptsStarted ?? 0) >= 1 })
+            try server.startServer()
+            // …and completes once it is back, although it had a single attempt.
+            #expect(try await QueueWaiting.eventually(timeout: .seconds(120)) { try await queue.state(of: id) == .completed })
+            let job = try #require(try await queue.job(id))
+            #expect(job.attemptsMade == 1)
+            let result = try await runtime.withTenant(tenant) { tx in try await tx.jobResult(queue: QueueName.notifications, jobID: id) }
+            #expect(result?.state == .completed)
+            processor.stop()
+        }
+        try await http.shutdown()
     }
 }
