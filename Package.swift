@@ -111,11 +111,13 @@ let package = Package(
             dependencies: [
                 "Queue", "Redis", "Store", "Domain",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            resources: [.copy("Middleware/rate_limit.lua")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -210,6 +212,7 @@ let package = Package(
             dependencies: [
                 "API", "Redis", "Store", "Queue", "Domain", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],

@@ -1,6 +1,9 @@
+import Domain
 public import Hummingbird
 public import Logging
+public import Prometheus
 public import Queue
+public import Redis
 public import ServiceLifecycle
 public import Store
 
@@ -8,15 +11,26 @@ public import Store
 public struct APIDependencies: Sendable {
     public var database: Database
     public var verifier: TokenVerifier
-    /// The platform's queues, by name; `inter-notifications` must be among them.
+    /// The platform's queues, by name; `inter-notifications` and `immo-imports` must be among them.
     public var queues: [Queue]
     public var readiness: [ReadinessCheck]
+    /// Shared state of every API instance (the rate limiter); `nil` turns the limiter off.
+    public var redis: RedisClient?
+    /// Where request metrics go and what `/metrics` serves; `nil` leaves `/metrics` out.
+    public var metrics: PrometheusCollectorRegistry?
+    public var options: APIOptions
 
-    public init(database: Database, verifier: TokenVerifier, queues: [Queue], readiness: [ReadinessCheck]) {
+    public init(
+        database: Database, verifier: TokenVerifier, queues: [Queue], readiness: [ReadinessCheck],
+        redis: RedisClient? = nil, metrics: PrometheusCollectorRegistry? = nil, options: APIOptions = .init()
+    ) {
         self.database = database
         self.verifier = verifier
         self.queues = queues
         self.readiness = readiness
+        self.redis = redis
+        self.metrics = metrics
+        self.options = options
     }
 
     func queue(_ name: String) throws -> Queue {
@@ -36,13 +50,46 @@ public struct APIConfigurationError: Error, CustomStringConvertible {
 public enum APIApplication {
     /// The router with every route and middleware, for tests (`app.test(.router)`) and for `make`.
     public static func router(_ dependencies: APIDependencies) throws -> Router<APIRequestContext> {
+        try build(dependencies).router
+    }
+
+    /// The router and the book of the routes registered on it (for `/openapi.json` and its test).
+    public static func build(_ dependencies: APIDependencies) throws -> (router: Router<APIRequestContext>, book: APIRouteBook) {
+        let book = APIRouteBook()
+        let options = dependencies.options
         let router = Router(context: APIRequestContext.self)
+        // Outermost first: every answer (errors included) carries the request id, is counted,
+        // and has CORS headers; the envelope turns errors into answers below them.
+        router.add(middleware: RequestIDMiddleware())
+        if let registry = dependencies.metrics { router.add(middleware: RequestMetricsMiddleware(registry: registry)) }
+        if !options.corsOrigins.isEmpty { router.add(middleware: CORSPolicyMiddleware(origins: options.corsOrigins)) }
         router.add(middleware: ErrorEnvelopeMiddleware())
+        router.add(middleware: MethodNotAllowedMiddleware(book: book))
+
         HealthRoutes<APIRequestContext>(checks: dependencies.readiness).register(on: router)
+        book.record(.get, "/health", "Liveness: the process answers", tag: "health")
+        book.record(.get, "/ready", "Readiness: every dependency answers (503 otherwise)", tag: "health")
+        if let registry = dependencies.metrics {
+            router.get("/metrics") { (_: Request, _: APIRequestContext) -> Response in
+                let body = ResponseBody(byteBuffer: ByteBuffer(string: registry.emitToString()))
+                return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: body)
+            }
+            book.record(.get, "/metrics", "Prometheus metrics of this API instance", tag: "health", produces: "text/plain")
+        }
+        router.get("/openapi.json") { (_: Request, _: APIRequestContext) -> OpenAPIDocument in
+            OpenAPIDocument(routes: book.all)
+        }
+        book.record(.get, "/openapi.json", "This document", tag: "health")
+
         let api = router.group("api").add(middleware: AuthMiddleware(verifier: dependencies.verifier))
-        InterventionRoutes(database: dependencies.database, notifications: try dependencies.queue("inter-notifications")).register(on: api)
-        JobRoutes(queues: dependencies.queues).register(on: api)
-        return router
+        if let redis = dependencies.redis, options.rateLimit > 0 {
+            api.add(middleware: try RateLimitMiddleware(redis: redis, limit: options.rateLimit, window: options.rateLimitWindow))
+        }
+        let routes = RouteRegistrar(api, prefix: "/api", tag: "interventions", book: book)
+        InterventionRoutes(database: dependencies.database, notifications: try dependencies.queue(QueueName.notifications))
+            .register(on: routes)
+        JobRoutes(queues: dependencies.queues).register(on: routes.tagged("jobs"))
+        return (router, book)
     }
 
     /// A router with only the health routes (for tests of readiness alone).

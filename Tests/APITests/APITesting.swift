@@ -5,6 +5,7 @@ import HTTPTypes
 import HummingbirdTesting
 import JWTKit
 import Logging
+import Prometheus
 import Queue
 import Redis
 import Store
@@ -53,6 +54,17 @@ struct APIHarness: Sendable {
 
     func app() throws -> some ApplicationProtocol {
         Application(router: try APIApplication.router(dependencies), logger: Self.logger)
+    }
+
+    /// The app with other request-handling options; `rateLimited` shares the test Redis.
+    func app(
+        options: APIOptions, rateLimited: Bool = false, metrics: PrometheusCollectorRegistry? = nil
+    ) throws -> some ApplicationProtocol {
+        var dependencies = self.dependencies
+        dependencies.options = options
+        dependencies.redis = rateLimited ? redis : nil
+        dependencies.metrics = metrics
+        return Application(router: try APIApplication.router(dependencies), logger: Self.logger)
     }
 
     func queue(_ name: String) -> Queue { queues.first { $0.name == name }! }

@@ -122,4 +122,33 @@ struct InterventionRoutesTests {
             }
         }
     }
+
+    @Test func patchChangesOnlyTheGivenFieldsAndDeleteNeedsAdmin() async throws {
+        try await APIHarness.with { harness in
+            let admin = try await APIHarness.token(tenant: harness.tenantA)
+            let member = try await APIHarness.token(tenant: harness.tenantA, role: "member")
+            let outsider = try await APIHarness.token(tenant: harness.tenantB)
+            try await harness.app().test(.router) { client in
+                let created = try await client.call(.post, "/api/interventions", token: member, json: """
+                    {"reference":"P-1","title":"Leak","technician":"Ada","scheduledAt":"2026-12-01T09:00:00Z"}
+                    """)
+                let id = try #require((created.body["intervention"] as? [String: Any])?["id"] as? String)
+                let patched = try await client.call(.patch, "/api/interventions/\(id)", token: member, json: #"{"status":"en_route","title":"Big leak"}"#)
+                #expect(patched.status == .ok)
+                let body = try #require(patched.body["intervention"] as? [String: Any])
+                #expect(body["status"] as? String == "en_route")
+                #expect(body["title"] as? String == "Big leak")
+                #expect(body["technician"] as? String == "Ada")
+                #expect(body["scheduledAt"] as? String == "2026-12-01T09:00:00Z")
+                #expect(try await client.call(.patch, "/api/interventions/\(id)", token: member, json: #"{"status":"lost"}"#).status == .badRequest)
+                #expect(try await client.call(.patch, "/api/interventions/\(id)", token: outsider, json: #"{"title":"Mine"}"#).status == .notFound)
+                #expect(try await client.call(.delete, "/api/interventions/\(id)", token: outsider).status == .notFound)
+
+                #expect(try await client.call(.delete, "/api/interventions/\(id)", token: member).status == .forbidden)
+                #expect(try await client.call(.delete, "/api/interventions/\(id)", token: admin).status == .noContent)
+                #expect(try await client.call(.get, "/api/interventions/\(id)", token: admin).status == .notFound)
+                #expect(try await client.call(.delete, "/api/interventions/\(id)", token: admin).status == .notFound)
+            }
+        }
+    }
 }

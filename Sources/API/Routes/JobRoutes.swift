@@ -15,36 +15,55 @@ public struct JobRoutes: Sendable {
     struct One: ResponseEncodable { let job: JobView }
     struct Many: ResponseEncodable { let jobs: [JobView] }
 
-    public func register(on router: some RouterMethods<APIRequestContext>) {
-        router.get("/jobs/:queue/:id") { _, context -> One in
-            let tenant = try context.requireTenant()
-            let name = try context.parameters.require("queue")
-            let id = try context.parameters.require("id")
-            guard let queue = queues[name] else { throw HTTPError(.notFound, message: "no queue named '\(name)'") }
-            guard let job = try await queue.job(id), job.tenantID == tenant.description else {
-                throw HTTPError(.notFound, message: "job \(id) not found in queue \(name)")
-            }
-            return One(job: JobView(job, state: try await queue.state(of: id)))
+    public func register<Group: RouterMethods<APIRequestContext>>(on routes: RouteRegistrar<Group>) {
+        routes.get("/jobs/:queue/:id", "Read one of the tenant's jobs", use: read)
+        routes.get("/jobs", "List the tenant's jobs in a queue (queue, state, limit, offset)", use: list)
+    }
+
+    /// The queue named in the path, or 404.
+    func queue(_ context: APIRequestContext) throws -> Queue {
+        let name = try context.parameters.require("queue")
+        guard let queue = queues[name] else { throw HTTPError(.notFound, message: "no queue named '\(name)'") }
+        return queue
+    }
+
+    /// The tenant's job named in the path, or 404 (also when it belongs to another tenant).
+    func ownJob(_ context: APIRequestContext, tenant: TenantID) async throws -> (Queue, Job) {
+        let queue = try queue(context)
+        let id = try context.parameters.require("id")
+        guard let job = try await queue.job(id), job.tenantID == tenant.description else {
+            throw HTTPError(.notFound, message: "job \(id) not found in queue \(queue.name)")
         }
-        router.get("/jobs") { request, context -> Many in
-            let tenant = try context.requireTenant()
-            guard let name = request.uri.queryParameters["queue"].map(String.init) else { throw invalid("queue", "is required") }
-            guard let queue = queues[name] else { throw invalid("queue", "no queue named '\(name)'") }
-            var state: JobState?
-            if let text = request.uri.queryParameters["state"].map(String.init) {
-                guard let parsed = JobState(rawValue: text), parsed != .unknown else {
-                    throw invalid("state", "must be one of \(JobState.allCases.filter { $0 != .unknown }.map(\.rawValue).joined(separator: ", "))")
-                }
-                state = parsed
-            }
-            let (limit, offset) = try request.pagination()
-            var views: [JobView] = []
-            // The tenant index lists the tenant's jobs without scanning the queue.
-            for job in try await queue.jobs(tenant: tenant.description, offset: offset, limit: limit) {
-                let current = try await queue.state(of: job.id)
-                if state == nil || state == current { views.append(JobView(job, state: current)) }
-            }
-            return Many(jobs: views)
+        return (queue, job)
+    }
+
+    @Sendable func read(_ request: Request, context: APIRequestContext) async throws -> One {
+        let tenant = try context.requireTenant()
+        let (queue, job) = try await ownJob(context, tenant: tenant)
+        return One(job: JobView(job, state: try await queue.state(of: job.id)))
+    }
+
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Many {
+        let tenant = try context.requireTenant()
+        guard let name = request.uri.queryParameters["queue"].map(String.init) else { throw invalid("queue", "is required") }
+        guard let queue = queues[name] else { throw invalid("queue", "no queue named '\(name)'") }
+        let state = try Self.stateFilter(request)
+        let (limit, offset) = try request.pagination()
+        var views: [JobView] = []
+        // The tenant index lists the tenant's jobs without scanning the queue.
+        for job in try await queue.jobs(tenant: tenant.description, offset: offset, limit: limit) {
+            let current = try await queue.state(of: job.id)
+            if state == nil || state == current { views.append(JobView(job, state: current)) }
         }
+        return Many(jobs: views)
+    }
+
+    /// `?state=`, or 400 naming the valid states.
+    static func stateFilter(_ request: Request) throws -> JobState? {
+        guard let text = request.uri.queryParameters["state"].map(String.init) else { return nil }
+        guard let parsed = JobState(rawValue: text), parsed != .unknown else {
+            throw invalid("state", "must be one of \(JobState.allCases.filter { $0 != .unknown }.map(\.rawValue).joined(separator: ", "))")
+        }
+        return parsed
     }
 }

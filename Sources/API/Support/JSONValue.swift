@@ -1,4 +1,5 @@
 import Foundation
+public import Hummingbird
 
 /// Any JSON value, to pass stored JSON text (a job's progress or result) through as JSON.
 public enum JSONValue: Codable, Sendable, Equatable {
@@ -45,3 +46,5 @@ public enum JSONValue: Codable, Sendable, Equatable {
         }
     }
 }
+
+extension JSONValue: ResponseEncodable {}

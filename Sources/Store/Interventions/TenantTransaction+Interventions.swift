@@ -35,6 +35,23 @@ extension TenantTransaction {
         return record
     }
 
+    /// Replaces the intervention's fields with `record`'s; `nil` when it does not exist.
+    public func updateIntervention(_ record: InterventionRecord) async throws(StoreError) -> InterventionRecord? {
+        let rows = try await query(
+            """
+            UPDATE inter_app.interventions SET reference = \(record.reference), title = \(record.title),
+                description = \(record.description), status = \(record.status), scheduled_at = \(record.scheduledAt),
+                technician = \(record.technician), address = \(record.address), updated_at = now()
+            WHERE id = \(record.id) RETURNING id
+            """)
+        return rows.isEmpty ? nil : record
+    }
+
+    /// Deletes the intervention (its notifications go with it); `false` when it does not exist.
+    public func deleteIntervention(_ id: UUID) async throws(StoreError) -> Bool {
+        try await !query("DELETE FROM inter_app.interventions WHERE id = \(id) RETURNING id").isEmpty
+    }
+
     /// The tenant's enabled endpoints subscribed to `event`.
     public func webhookEndpoints(for event: String) async throws(StoreError) -> [WebhookEndpoint] {
         let rows = try await query(

@@ -1,5 +1,8 @@
 import API
 import ArgumentParser
+import Foundation
+import Metrics
+import Prometheus
 import Domain
 import Hummingbird
 import Queue
@@ -18,6 +21,12 @@ struct APICommand: AsyncParsableCommand {
     @OptionGroup var redisOptions: RedisOptions
     @Option(help: "Address to listen on (default: $API_HOST or 127.0.0.1; 0.0.0.0 in containers).") var host: String?
     @Option(help: "Port to listen on (default: $API_PORT or 8080).") var port: Int?
+    @Option(help: "Requests per user per minute, shared by every API instance through Redis; 0 turns the limit off (default: $RATE_LIMIT_PER_MINUTE or 100).")
+    var rateLimit: Int?
+    @Option(help: "Comma-separated origins allowed to call the API from a browser, or * (default: $CORS_ORIGINS; none).")
+    var corsOrigins: String?
+    @Option(help: "Largest property-import upload in bytes (default: $MAX_IMPORT_BYTES or 10485760).")
+    var maxImportBytes: Int?
 
     func run() async throws {
         let logger = LogSetup.logger(label: "obotcall.api")
@@ -28,6 +37,10 @@ struct APICommand: AsyncParsableCommand {
             return port
         } ?? 8080
         let configuration = APIConfiguration(host: host ?? environment["API_HOST"] ?? "127.0.0.1", port: port)
+        let options = try Self.options(
+            rateLimit: rateLimit, corsOrigins: corsOrigins, maxImportBytes: maxImportBytes, environment: environment)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
         let database = Database(url: url, logger: logger)
         let redis = RedisClient(configuration: try redisOptions.configuration(clientName: "obotcall-api"), logger: logger)
@@ -42,9 +55,38 @@ struct APICommand: AsyncParsableCommand {
         do { verifier = try await TokenVerifier(secret: secret) } catch { throw ValidationError(error.description) }
         let queuePrefix = environment["QUEUE_PREFIX"] ?? "bull"
         let queues = try QueueName.all.map { try Queue(name: $0, redis: redis, options: .init(prefix: queuePrefix), logger: logger) }
-        let dependencies = APIDependencies(database: database, verifier: verifier, queues: queues, readiness: readiness)
+        let dependencies = APIDependencies(
+            database: database, verifier: verifier, queues: queues, readiness: readiness, redis: redis, metrics: registry,
+            options: options)
         let app = try APIApplication.make(
             configuration: configuration, dependencies: dependencies, services: [database, redis], logger: logger)
         try await app.runService()
+    }
+
+    /// Options first, then the environment, then defaults; every value checked.
+    static func options(rateLimit: Int?, corsOrigins: String?, maxImportBytes: Int?, environment: ProcessEnvironment) throws -> APIOptions {
+        func integer(_ option: Int?, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+            if let option {
+                guard range.contains(option) else { throw ValidationError("\(name) must be between \(range.lowerBound) and \(range.upperBound)") }
+                return option
+            }
+            guard let text = environment[name] else { return value }
+            guard let parsed = Int(text), range.contains(parsed) else {
+                throw ValidationError("\(name) '\(text)' must be a whole number between \(range.lowerBound) and \(range.upperBound)")
+            }
+            return parsed
+        }
+        var options = APIOptions()
+        options.rateLimit = try integer(rateLimit, "RATE_LIMIT_PER_MINUTE", default: 100, range: 0...1_000_000)
+        options.maxImportBody = try integer(maxImportBytes, "MAX_IMPORT_BYTES", default: 10 << 20, range: 1...(100 << 20))
+        let origins = (corsOrigins ?? environment["CORS_ORIGINS"] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for origin in origins where origin != "*" {
+            guard let url = URL(string: origin), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil,
+                  url.path.isEmpty || url.path == "/"
+            else { throw ValidationError("CORS origin '\(origin)' must look like https://app.example.com (scheme and host, no path)") }
+        }
+        options.corsOrigins = origins
+        return options
     }
 }
