@@ -89,6 +89,10 @@ public enum APIApplication {
         InterventionRoutes(database: dependencies.database, notifications: try dependencies.queue(QueueName.notifications))
             .register(on: routes)
         JobRoutes(queues: dependencies.queues).register(on: routes.tagged("jobs"))
+        PropertyRoutes(database: dependencies.database).register(on: routes.tagged("properties"))
+        PropertyImportRoutes(
+            database: dependencies.database, imports: try dependencies.queue(QueueName.imports), maxBody: options.maxImportBody
+        ).register(on: routes.tagged("properties"))
         return (router, book)
     }
 

@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import HTTPTypes
 public import Hummingbird
 public import Queue
 
@@ -8,8 +9,12 @@ public struct JobRoutes: Sendable {
     /// The queues the API exposes, by name.
     let queues: [String: Queue]
 
-    public init(queues: [Queue]) {
+    /// How long an event stream may stay silent before a keep-alive comment.
+    let heartbeat: Duration
+
+    public init(queues: [Queue], heartbeat: Duration = .seconds(15)) {
         self.queues = Dictionary(uniqueKeysWithValues: queues.map { ($0.name, $0) })
+        self.heartbeat = heartbeat
     }
 
     struct One: ResponseEncodable { let job: JobView }
@@ -17,6 +22,9 @@ public struct JobRoutes: Sendable {
 
     public func register<Group: RouterMethods<APIRequestContext>>(on routes: RouteRegistrar<Group>) {
         routes.get("/jobs/:queue/:id", "Read one of the tenant's jobs", use: read)
+        routes.get(
+            "/jobs/:queue/:id/events", "Follow a job as Server-Sent Events (state, progress, completed, failed)",
+            produces: "text/event-stream", use: events)
         routes.get("/jobs", "List the tenant's jobs in a queue (queue, state, limit, offset)", use: list)
     }
 
@@ -41,6 +49,17 @@ public struct JobRoutes: Sendable {
         let tenant = try context.requireTenant()
         let (queue, job) = try await ownJob(context, tenant: tenant)
         return One(job: JobView(job, state: try await queue.state(of: job.id)))
+    }
+
+    @Sendable func events(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let tenant = try context.requireTenant()
+        let (queue, job) = try await ownJob(context, tenant: tenant)
+        var lastEventID: String?
+        if let text = request.headers[.lastEventID] {
+            guard let id = JobEventStream.streamID(text) else { throw invalid("Last-Event-ID", "must be an event id this stream sent") }
+            lastEventID = id
+        }
+        return try await JobEventStream(queue: queue, job: job, heartbeat: heartbeat).response(lastEventID: lastEventID)
     }
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Many {

@@ -7,3 +7,9 @@ extension HTTPField.Name {
     public static let rateLimitRemaining = HTTPField.Name("RateLimit-Remaining")!
     public static let rateLimitReset = HTTPField.Name("RateLimit-Reset")!
 }
+
+extension HTTPField.Name {
+    public static let lastEventID = HTTPField.Name("Last-Event-ID")!
+    /// Tells nginx-style proxies not to buffer an event stream.
+    public static let accelBuffering = HTTPField.Name("X-Accel-Buffering")!
+}
