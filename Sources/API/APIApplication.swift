@@ -89,6 +89,7 @@ public enum APIApplication {
         InterventionRoutes(database: dependencies.database, notifications: try dependencies.queue(QueueName.notifications))
             .register(on: routes)
         JobRoutes(queues: dependencies.queues).register(on: routes.tagged("jobs"))
+        AdminRoutes(queues: dependencies.queues).register(on: routes.tagged("admin"))
         PropertyRoutes(database: dependencies.database).register(on: routes.tagged("properties"))
         PropertyImportRoutes(
             database: dependencies.database, imports: try dependencies.queue(QueueName.imports), maxBody: options.maxImportBody

@@ -10,6 +10,7 @@ struct Obotcall: AsyncParsableCommand {
             APICommand.self,
             MigrateCommand.self,
             WorkerCommand.self,
+            QueueCommand.self,
             TenantCommand.self,
             TokenCommand.self,
         ]

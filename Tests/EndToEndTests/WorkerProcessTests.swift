@@ -46,6 +46,8 @@ struct WorkerProcessTests {
                     tenantID: tenant, interventionID: intervention, event: .scheduled), options: .init(tenantID: tenant.description)).id
 
                 #expect(try await Self.eventually { try await queue.state(of: id) == .active })
+                // The running worker is "seen" by admins, and forgotten once it stops.
+                #expect(try await queue.workersSeen().count == 1)
                 worker.signal(SIGTERM)
                 let status = try await worker.waitForExit(timeout: .seconds(40))
                 #expect(status == 0, "worker exited with \(String(describing: status)): \(worker.standardError)")
@@ -56,6 +58,7 @@ struct WorkerProcessTests {
                 }
                 #expect(result?.state == .completed)
                 #expect(worker.standardError.contains("worker stopped"))
+                #expect(try await queue.workersSeen().isEmpty)
                 await redis.shutdown()
             }
         }

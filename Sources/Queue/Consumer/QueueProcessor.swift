@@ -304,8 +304,16 @@ public final class QueueProcessor: Service, Sendable {
         }
     }
 
+    /// The name admins see in "workers seen": the worker's name and this processor's token.
+    var heartbeatName: String { "\(options.workerName ?? "worker"):\(token.prefix(8))" }
+
     private func stalledCheckLoop() async {
         while !Task.isCancelled && !state.withLock({ $0.stopping }) {
+            do {
+                try await queue.heartbeat(worker: heartbeatName)
+            } catch {
+                logger.debug("heartbeat failed", metadata: ["error": "\(error)"])
+            }
             do {
                 let (recovered, failing) = try await queue.recoverStalled(
                     maxStalledCount: options.maxStalledCount, interval: options.stalledInterval)
@@ -318,6 +326,8 @@ public final class QueueProcessor: Service, Sendable {
             }
             await sleepOrStop(options.stalledInterval)
         }
+        // Best effort: a worker that cannot say goodbye ages out of the heartbeat window.
+        try? await queue.forgetWorker(heartbeatName)
     }
 
     /// Waits for a stop request, then for the grace period.

@@ -42,6 +42,8 @@ public struct QueueKeys: Sendable, Hashable {
     public func deduplication(_ id: String) -> String { base + "de:" + id }
     /// Our extension: the jobs of one tenant, by creation time (BullMQ uses no `ti:` keys).
     public func tenantIndex(_ tenant: String) -> String { base + "ti:" + tenant }
+    /// Our workers' heartbeats (not part of BullMQ's layout; the `:` keeps it apart from job ids).
+    public var workers: String { base + "obotcall:workers" }
 
     /// KEYS 1–10 of every queue script, in the order `queueKeys()` in lib.lua expects.
     var shared: [RedisArgument] {
