@@ -1,4 +1,6 @@
+import Domain
 import Foundation
+import JWTKit
 import HTTPTypes
 import HummingbirdTesting
 import Testing
@@ -56,5 +58,36 @@ struct AuthTests {
 
     @Test func shortSecretsAreRefused() async throws {
         await #expect(throws: TokenVerifierError.self) { _ = try await TokenVerifier(secret: "too-short") }
+    }
+
+    /// ES256 tokens from an identity provider, verified with the keys of its JWKS document.
+    @Test func tokensSignedWithAJWKSKeyAreAccepted() async throws {
+        let providerKey = ES256PrivateKey()
+        let parameters = try #require(providerKey.parameters)
+        let jwks = """
+            {"keys":[{"kty":"EC","crv":"P-256","x":"\(parameters.x)","y":"\(parameters.y)","kid":"provider-1","alg":"ES256","use":"sig"}]}
+            """
+        let verifier = try await TokenVerifier(secret: APIHarness.secret)
+        try await verifier.add(jwks: jwks)
+        let tenant = TenantID(UUID())
+        func token(signedWith key: ES256PrivateKey, kid: String) async throws -> String {
+            let keys = JWTKeyCollection()
+            await keys.add(ecdsa: key, kid: JWKIdentifier(string: kid))
+            let claims = AccessTokenClaims(
+                subject: UUID().uuidString.lowercased(), role: "authenticated", audience: "authenticated",
+                expiresAt: Date().addingTimeInterval(600), issuedAt: Date(), tenantID: tenant.description, tenantRole: "viewer")
+            return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
+        }
+        let identity = try await verifier.identity(fromToken: try await token(signedWith: providerKey, kid: "provider-1"))
+        #expect(identity.tenant == tenant)
+        #expect(identity.role == .viewer)
+        // Another key under the same kid, or an unknown kid, is refused.
+        await #expect(throws: AuthError.self) {
+            _ = try await verifier.identity(fromToken: try await token(signedWith: ES256PrivateKey(), kid: "provider-1"))
+        }
+        await #expect(throws: AuthError.self) {
+            _ = try await verifier.identity(fromToken: try await token(signedWith: providerKey, kid: "unknown"))
+        }
+        await #expect(throws: (any Error).self) { try await verifier.add(jwks: #"{"keys":[{"kty":"EC"}]}"#) }
     }
 }

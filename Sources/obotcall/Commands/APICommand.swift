@@ -25,6 +25,8 @@ struct APICommand: AsyncParsableCommand {
     var rateLimit: Int?
     @Option(help: "Comma-separated origins allowed to call the API from a browser, or * (default: $CORS_ORIGINS; none).")
     var corsOrigins: String?
+    @Option(help: "A JWKS document (JSON file) whose ES256/RS256 keys also sign accepted tokens (default: $JWT_JWKS_FILE; none).")
+    var jwksFile: String?
     @Option(help: "Largest property-import upload in bytes (default: $MAX_IMPORT_BYTES or 10485760).")
     var maxImportBytes: Int?
 
@@ -53,6 +55,14 @@ struct APICommand: AsyncParsableCommand {
         let secret = try ProcessEnvironment().require("JWT_SECRET", hint: "the HS256 secret access tokens are signed with (Supabase's JWT secret)")
         let verifier: TokenVerifier
         do { verifier = try await TokenVerifier(secret: secret) } catch { throw ValidationError(error.description) }
+        if let path = jwksFile ?? environment["JWT_JWKS_FILE"] {
+            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read the JWKS file \(path)") }
+            do {
+                try await verifier.add(jwks: String(decoding: data, as: UTF8.self))
+            } catch {
+                throw ValidationError("the JWKS file \(path) is not a usable JWKS document: \(error)")
+            }
+        }
         let queuePrefix = environment["QUEUE_PREFIX"] ?? "bull"
         let queues = try QueueName.all.map { try Queue(name: $0, redis: redis, options: .init(prefix: queuePrefix), logger: logger) }
         let dependencies = APIDependencies(
