@@ -111,11 +111,9 @@ public struct InterventionRoutes: Sendable {
             attempts: 5, backoff: .exponential(.seconds(2), jitter: 0.2),
             removeOnComplete: .age(seconds: 7 * 86_400, count: 10_000, limit: nil), tenantID: tenant.description)
         let added = try await notifications.add(NotificationJob.name, data: payload, options: options)
-        guard let job = try await notifications.job(added.id) else {
-            throw HTTPError(.internalServerError, message: "the job vanished right after it was added")
-        }
-        let state = try await notifications.state(of: job.id)
-        return EditedResponse(status: .accepted, response: Enqueued(job: JobView(job, state: state)))
+        // Described from what was sent rather than read back: one round trip less per enqueue.
+        let view = JobView(enqueued: added.id, queue: notifications.name, name: NotificationJob.name, options: options)
+        return EditedResponse(status: .accepted, response: Enqueued(job: view))
     }
 
     @Sendable func listNotifications(_ request: Request, context: APIRequestContext) async throws -> Notifications {

@@ -15,6 +15,27 @@ public struct JobView: Codable, Sendable, Equatable {
     public let processedAt: Date?
     public let finishedAt: Date?
 
+    /// A job just added with `options`, as of the moment it was added (no read back from Redis).
+    public init(enqueued id: String, queue: String, name: String, options: JobOptions, at date: Date = Date()) {
+        self.id = id
+        self.queue = queue
+        self.name = name
+        if let delay = options.delay, delay > .zero {
+            self.state = JobState.delayed.rawValue
+        } else if let priority = options.priority, priority > 0 {
+            self.state = JobState.prioritized.rawValue
+        } else {
+            self.state = JobState.waiting.rawValue
+        }
+        self.progress = nil
+        self.attemptsMade = 0
+        self.returnValue = nil
+        self.failedReason = nil
+        self.createdAt = date
+        self.processedAt = nil
+        self.finishedAt = nil
+    }
+
     public init(_ job: Job, state: JobState) {
         self.id = job.id
         self.queue = job.queue
