@@ -103,13 +103,16 @@ struct ModelProviderTests {
         let first = try await provider.complete(ModelRequest(model: "script", messages: [.user("go")]))
         #expect(first.message.toolCalls.first?.name == "get_intervention")
         #expect(first.usage.promptTokens == 3)
+        // Steps follow the conversation: one answer so far, so the next step is the second.
+        let conversation: [ChatMessage] = [.user("go"), first.message]
         let failure = await #expect(throws: ModelProviderError.self) {
-            _ = try await provider.complete(ModelRequest(model: "script", messages: []))
+            _ = try await provider.complete(ModelRequest(model: "script", messages: conversation))
         }
         #expect(failure?.isRetryable == true)
-        #expect(try await provider.complete(ModelRequest(model: "script", messages: [])).message.content == "done")
+        let done = try await provider.complete(ModelRequest(model: "script", messages: conversation))
+        #expect(done.message.content == "done")
         let exhausted = await #expect(throws: ModelProviderError.self) {
-            _ = try await provider.complete(ModelRequest(model: "script", messages: []))
+            _ = try await provider.complete(ModelRequest(model: "script", messages: conversation + [done.message]))
         }
         #expect(exhausted?.isRetryable == false)
         #expect(provider.received.count == 4)

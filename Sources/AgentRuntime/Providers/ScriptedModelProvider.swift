@@ -27,7 +27,7 @@ public final class ScriptedModelProvider: ModelProvider {
     }
 
     private let steps: [Step]
-    private let position = Mutex(0)
+    private let errorsServed = Mutex(0)
     private let requests = Mutex<[ModelRequest]>([])
 
     public init(steps: [Step]) {
@@ -48,15 +48,19 @@ public final class ScriptedModelProvider: ModelProvider {
 
     public func complete(_ request: ModelRequest) async throws(ModelProviderError) -> ModelResponse {
         requests.withLock { $0.append(request) }
-        let index = position.withLock { value -> Int in
-            defer { value += 1 }
-            return value
-        }
+        // The step is chosen by how many answers the conversation already holds, not by how
+        // many calls this instance saw: a run resumed elsewhere replays its journal and asks for
+        // the next step, exactly as the first worker would have.
+        // Error steps count by how many this instance served, so a scripted failure followed
+        // by a retry moves on to the next step.
+        let answered = request.messages.filter { $0.role == .assistant }.count
+        let index = errorsServed.withLock { $0 } + answered
         guard index < steps.count else {
             throw ModelProviderError(isRetryable: false, message: "the model script has no step \(index + 1) (it has \(steps.count))")
         }
         let step = steps[index]
         if let error = step.error {
+            errorsServed.withLock { $0 += 1 }
             throw ModelProviderError.from(status: error.status, message: error.message)
         }
         let message = ChatMessage(role: .assistant, content: step.content, toolCalls: step.toolCalls ?? [])
