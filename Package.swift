@@ -185,7 +185,7 @@ let package = Package(
         .testTarget(
             name: "WorkerTests",
             dependencies: [
-                "Worker", "Queue", "Store", "Domain", "Redis", "TestSupport",
+                "Worker", "AgentRuntime", "Queue", "Store", "Domain", "Redis", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

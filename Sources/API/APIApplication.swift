@@ -90,6 +90,7 @@ public enum APIApplication {
             .register(on: routes)
         JobRoutes(queues: dependencies.queues).register(on: routes.tagged("jobs"))
         AdminRoutes(queues: dependencies.queues).register(on: routes.tagged("admin"))
+        AgentRoutes(database: dependencies.database, runs: try dependencies.queue(QueueName.agentRuns)).register(on: routes.tagged("agents"))
         PropertyRoutes(database: dependencies.database).register(on: routes.tagged("properties"))
         PropertyImportRoutes(
             database: dependencies.database, imports: try dependencies.queue(QueueName.imports), maxBody: options.maxImportBody

@@ -74,7 +74,7 @@ struct AgentLoopTests {
         #expect(journal.all.map(\.sequence) == [1, 2, 3])
         #expect(journal.all[1].toolResult?.content == #"{"count":3}"#)
         #expect((summary.promptTokens, summary.completionTokens, summary.modelCalls) == (30, 5, 2))
-        #expect(tool.calls.withLock { $0 } == ["r1-c1"])
+        #expect(tool.calls.withLock { $0 } == ["r1-2"])
         // The second request carries the tool result and the tool definitions.
         let second = try #require(provider.received.last)
         #expect(second.messages.last == .tool(callID: "c1", content: #"{"count":3}"#))
@@ -92,7 +92,7 @@ struct AgentLoopTests {
             .run(input: "q", deadline: Self.later)
         #expect(summary.outcome == .completed(output: "Lyon has 3."))
         #expect(provider.received.count == 1)
-        #expect(tool.calls.withLock { $0 } == ["r2-c1"])
+        #expect(tool.calls.withLock { $0 } == ["r2-2"])
         #expect(resumed.all == first.all)
     }
 
@@ -103,7 +103,7 @@ struct AgentLoopTests {
         let resumed = MemoryJournal(Array(first.all.prefix(1))), provider = ScriptedModelProvider(steps: Self.script)
         _ = try await AgentLoop(agent: Self.agent, provider: provider, tools: [tool], journal: resumed, runID: "r3")
             .run(input: "q", deadline: Self.later)
-        #expect(tool.calls.withLock { $0 } == ["r3-c1", "r3-c1"])
+        #expect(tool.calls.withLock { $0 } == ["r3-2", "r3-2"])
         #expect(provider.received.count == 1)
         #expect(resumed.all == first.all)
     }

@@ -12,6 +12,8 @@ public final class ScriptedModelProvider: ModelProvider {
         public var toolCalls: [ToolCall]?
         public var usage: ModelResponse.Usage?
         public var error: ScriptedError?
+        /// Answer only after this long, like a slow model (demos, crash tests).
+        public var delayMilliseconds: Int?
 
         public struct ScriptedError: Codable, Sendable, Equatable {
             public var status: Int
@@ -59,6 +61,13 @@ public final class ScriptedModelProvider: ModelProvider {
             throw ModelProviderError(isRetryable: false, message: "the model script has no step \(index + 1) (it has \(steps.count))")
         }
         let step = steps[index]
+        if let delay = step.delayMilliseconds, delay > 0 {
+            do {
+                try await Task.sleep(for: .milliseconds(delay))
+            } catch {
+                throw ModelProviderError(isRetryable: true, message: "the model call was cancelled")
+            }
+        }
         if let error = step.error {
             errorsServed.withLock { $0 += 1 }
             throw ModelProviderError.from(status: error.status, message: error.message)

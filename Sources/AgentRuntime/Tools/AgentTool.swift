@@ -32,8 +32,9 @@ public struct ToolContext: Sendable, Equatable {
         self.callID = callID
     }
 
-    /// Stable across retries of the same call: key the tool's effect by it.
-    public var effectKey: String { "\(runID)-\(callID)" }
+    /// Stable across retries of the same call (the journal fixes both parts), and made of
+    /// letters, digits and dashes: key the tool's effect by it.
+    public var effectKey: String { "\(runID)-\(sequence)" }
 }
 
 /// A tool failure the model should see and may recover from (bad arguments, nothing found).

@@ -64,12 +64,22 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     private func run(http: HTTPClient, registry: PrometheusCollectorRegistry, logger: Logger) async throws {
-        let handlers: [any JobHandler] = [NotificationHandler(http: http), PropertyImportHandler()]
-        let served = try Self.parseQueues(queues, defaultConcurrency: concurrency, handlers: handlers)
-
+        let environment = ProcessEnvironment()
+        let prefix = queuePrefix ?? environment["QUEUE_PREFIX"] ?? "bull"
         let workerID = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
         let database = Database(url: try database.url(), logger: logger)
         let redis = RedisClient(configuration: try redisOptions.configuration(clientName: "obotcall-worker"), logger: logger)
+        // Agents enqueue notifications even on a worker that does not deliver them.
+        let notifications = try Queue(name: QueueName.notifications, redis: redis, options: QueueOptions(prefix: prefix), logger: logger)
+        let providers = AgentProviders(
+            http: http, baseURL: environment["OPENAI_BASE_URL"], apiKey: environment["OPENAI_API_KEY"],
+            scriptsDirectory: environment["AGENT_SCRIPTS_DIR"])
+        let handlers: [any JobHandler] = [
+            NotificationHandler(http: http), PropertyImportHandler(),
+            AgentRunHandler(providers: providers, notifications: notifications),
+        ]
+        let served = try Self.parseQueues(queues, defaultConcurrency: concurrency, handlers: handlers)
+
         let worker = WorkerService(
             configuration: WorkerConfiguration(
                 queues: served,
@@ -77,7 +87,7 @@ struct WorkerCommand: AsyncParsableCommand {
                     lockDuration: .seconds(lockDuration), stalledInterval: .seconds(stalledInterval),
                     maxStalledCount: maxStalledCount, gracefulShutdownTimeout: .seconds(gracePeriod)),
                 workerID: workerID,
-                queueOptions: QueueOptions(prefix: queuePrefix ?? ProcessEnvironment()["QUEUE_PREFIX"] ?? "bull")),
+                queueOptions: QueueOptions(prefix: prefix)),
             redis: redis, database: database, handlers: handlers, logger: logger)
         do {
             _ = try worker.processors()

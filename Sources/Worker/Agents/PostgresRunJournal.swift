@@ -1,0 +1,54 @@
+public import AgentRuntime
+public import Domain
+public import Foundation
+public import Queue
+public import Store
+
+/// A run's journal in `agent_app.agent_run_steps`, read and written under the run's tenant.
+public struct PostgresRunJournal: RunJournal {
+    let database: Database
+    let tenant: TenantID
+    let runID: UUID
+    /// Where step progress goes (the job's progress, for the SSE stream); `nil` in tests.
+    let context: JobContext?
+
+    public init(database: Database, tenant: TenantID, runID: UUID, context: JobContext?) {
+        self.database = database
+        self.tenant = tenant
+        self.runID = runID
+        self.context = context
+    }
+
+    public func steps() async throws -> [JournalStep] {
+        let runID = self.runID
+        let records = try await database.withTenant(tenant) { tx in try await tx.agentRunSteps(runID) }
+        let decoder = JSONDecoder()
+        return try records.map { record in
+            do {
+                return try decoder.decode(JournalStep.self, from: Data(record.payload.utf8))
+            } catch {
+                throw UnrecoverableJobError("step \(record.sequence) of run \(runID) cannot be read back: \(error)")
+            }
+        }
+    }
+
+    public func append(_ step: JournalStep) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let payload = String(decoding: try encoder.encode(step), as: UTF8.self)
+        let record = AgentRunStepRecord(
+            sequence: step.sequence, kind: step.kind.rawValue, payload: payload,
+            promptTokens: step.response?.usage.promptTokens ?? 0, completionTokens: step.response?.usage.completionTokens ?? 0)
+        let runID = self.runID
+        try await database.withTenant(tenant) { tx in try await tx.appendAgentRunStep(runID, record) }
+    }
+
+    public func cancellationRequested() async throws -> Bool {
+        let runID = self.runID
+        return try await database.withTenant(tenant) { tx in try await tx.agentRunCancelRequested(runID) }
+    }
+
+    public func progress(step: Int, of maximum: Int) async {
+        try? await context?.updateProgress(["step": step, "maxSteps": maximum])
+    }
+}

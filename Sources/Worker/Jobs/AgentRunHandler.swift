@@ -1,0 +1,93 @@
+import AgentRuntime
+import Domain
+import Foundation
+public import Queue
+public import Store
+
+/// Runs an agent (queue `agent-runs`) with ``AgentRuntime``'s durable loop, its journal in
+/// PostgreSQL and the built-in tools bound to the job's tenant.
+///
+/// A retried job (crash, outage, a provider that kept failing) resumes the run from its
+/// journal. The run's status, output and token totals land on `agent_app.agent_runs` in the
+/// same transaction as the job's result.
+public struct AgentRunHandler: JobHandler {
+    public let queue = QueueName.agentRuns
+    public let jobNames: Set<String> = [AgentRunJob.name]
+    let providers: AgentProviders
+    /// Where `notify_intervention` enqueues (`nil`: that tool is unavailable).
+    let notifications: Queue?
+
+    public init(providers: AgentProviders, notifications: Queue?) {
+        self.providers = providers
+        self.notifications = notifications
+    }
+
+    public func run(_ job: WorkerJob) async throws -> HandlerResult {
+        let payload = try job.payload(AgentRunJob.self)
+        guard payload.tenantID == job.tenant else {
+            throw UnrecoverableJobError("the payload's tenant \(payload.tenantID) is not the job's tenant \(job.tenant)")
+        }
+        let runID = payload.runID
+        let found = try await job.database.withTenant(job.tenant) { (tx: TenantTransaction) async throws -> (AgentRunRecord, AgentRecord)? in
+            guard let run = try await tx.agentRun(runID), let agent = try await tx.agent(run.agentID) else { return nil }
+            return (run, agent)
+        }
+        guard let (run, agent) = found else {
+            throw UnrecoverableJobError("agent run \(runID) does not exist for tenant \(job.tenant)")
+        }
+        if ["completed", "failed", "cancelled"].contains(run.status) {
+            return HandlerResult(value: Self.result(status: run.status, steps: run.stepCount))
+        }
+        let startedAt = try await job.database.withTenant(job.tenant) { tx in try await tx.markAgentRunRunning(runID) }
+        let definition = AgentDefinition(
+            name: agent.name, instructions: agent.instructions, model: agent.model, maxSteps: agent.maxSteps,
+            maxTokens: agent.maxTokens, timeout: .seconds(agent.timeoutSeconds))
+        let summary: AgentRunSummary
+        do {
+            let loop = AgentLoop(
+                agent: definition, provider: try providers.provider(for: agent),
+                tools: TenantTools.make(agent.tools, tenant: job.tenant, database: job.database, notifications: notifications),
+                journal: PostgresRunJournal(database: job.database, tenant: job.tenant, runID: runID, context: job.context),
+                runID: runID.uuidString.lowercased())
+            summary = try await loop.run(input: run.input, deadline: startedAt.addingTimeInterval(TimeInterval(agent.timeoutSeconds)))
+        } catch {
+            let final = error is UnrecoverableJobError || error is JournalError || job.attempt >= job.job.options.attempts
+            throw AgentRunFailure(runID: runID, underlying: error, final: final)
+        }
+
+        let (status, output, reason): (String, String?, String?)
+        switch summary.outcome {
+        case .completed(let text): (status, output, reason) = ("completed", text, nil)
+        case .cancelled: (status, output, reason) = ("cancelled", nil, "cancelled on request")
+        case .limitReached(let why): (status, output, reason) = ("failed", nil, why)
+        case .failed(let why): (status, output, reason) = ("failed", nil, why)
+        }
+        return HandlerResult(value: Self.result(status: status, steps: summary.steps)) { tx in
+            try await tx.finishAgentRun(
+                runID, status: status, output: output, error: reason, steps: summary.steps,
+                promptTokens: summary.promptTokens, completionTokens: summary.completionTokens)
+        }
+    }
+
+    static func result(status: String, steps: Int) -> String {
+        #"{"status":"\#(status)","steps":\#(steps)}"#
+    }
+}
+
+/// An attempt that ended in an error; on the last attempt the run is marked failed with it.
+struct AgentRunFailure: RecordedFailure, CustomStringConvertible {
+    let runID: UUID
+    let underlying: any Error
+    let final: Bool
+
+    var isRetryable: Bool { !(underlying is UnrecoverableJobError || underlying is JournalError) }
+    var description: String { "\(underlying)" }
+
+    func record(in transaction: TenantTransaction) async throws {
+        guard final else { return }
+        let steps = try await transaction.agentRunSteps(runID)
+        try await transaction.finishAgentRun(
+            runID, status: "failed", output: nil, error: description, steps: steps.count,
+            promptTokens: steps.reduce(0) { $0 + $1.promptTokens }, completionTokens: steps.reduce(0) { $0 + $1.completionTokens })
+    }
+}

@@ -1,0 +1,157 @@
+import AgentRuntime
+import AsyncHTTPClient
+import Domain
+import Foundation
+import Logging
+import Queue
+import Redis
+import Store
+import Testing
+import TestSupport
+@testable import Worker
+
+/// Agent runs on real Redis and PostgreSQL with the scripted provider and the built-in tools.
+@Suite struct AgentRunJobTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "test.agents")
+        logger.logLevel = .error
+        return logger
+    }()
+
+    struct Setup: Sendable {
+        let database: TestDatabase
+        let tenantA: TenantID
+        let tenantB: TenantID
+        let interventionA: UUID
+        let interventionB: UUID
+        let scripts: String
+    }
+
+    static func with(_ body: @Sendable (Setup, Queue, Queue) async throws -> Void) async throws {
+        try await TestDatabase.with { database in
+            let tenants = TenantStore(database: database.owner)
+            let tenantA = TenantID(UUID()), tenantB = TenantID(UUID())
+            try await tenants.createTenant(id: tenantA, slug: "ga-\(tenantA.description.prefix(6))", name: "A")
+            try await tenants.createTenant(id: tenantB, slug: "gb-\(tenantB.description.prefix(6))", name: "B")
+            let interventionA = UUID(), interventionB = UUID()
+            try await database.runtime.withTenant(tenantA) { tx in
+                try await tx.insertIntervention(InterventionRecord(id: interventionA, reference: "A-1", title: "Boiler in Lyon"))
+            }
+            try await database.runtime.withTenant(tenantB) { tx in
+                try await tx.insertIntervention(InterventionRecord(id: interventionB, reference: "B-SECRET", title: "Tenant B only"))
+            }
+            let scripts = try TestEnvironment.scratchDirectory("agent-scripts-\(UUID().uuidString.prefix(6))")
+            let setup = Setup(
+                database: database, tenantA: tenantA, tenantB: tenantB, interventionA: interventionA, interventionB: interventionB,
+                scripts: scripts)
+
+            let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL()), logger: logger)
+            let prefix = "g\(UUID().uuidString.prefix(8).lowercased())"
+            let notifications = try Queue(name: QueueName.notifications, redis: redis, options: .init(prefix: prefix), logger: logger)
+            let providers = AgentProviders(http: HTTPClient.shared, baseURL: nil, apiKey: nil, scriptsDirectory: scripts)
+            let service = WorkerService(
+                configuration: WorkerConfiguration(
+                    queues: [QueueName.agentRuns: 2], processor: .init(lockDuration: .seconds(10)), workerID: "agent-worker",
+                    queueOptions: QueueOptions(prefix: prefix)),
+                redis: redis, database: database.runtime,
+                handlers: [AgentRunHandler(providers: providers, notifications: notifications)], logger: logger)
+            let processors = try service.processors()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await redis.run() }
+                for processor in processors { group.addTask { try await processor.run() } }
+                defer { group.cancelAll() }
+                do {
+                    try await body(setup, processors[0].queue, notifications)
+                } catch {
+                    for processor in processors { processor.stop() }
+                    throw error
+                }
+                for processor in processors { processor.stop() }
+            }
+        }
+    }
+
+    static func script(_ setup: Setup, _ steps: [ScriptedModelProvider.Step]) throws -> String {
+        let name = "s\(UUID().uuidString.prefix(8).lowercased())"
+        try JSONEncoder().encode(steps).write(to: URL(fileURLWithPath: "\(setup.scripts)/\(name).json"))
+        return name
+    }
+
+    static func call(_ name: String, _ arguments: String) -> ScriptedModelProvider.Step {
+        .init(toolCalls: [ToolCall(id: "call-\(name)", name: name, arguments: arguments)], usage: .init(promptTokens: 10, completionTokens: 2))
+    }
+
+    /// Creates an agent and a run for `tenant` and enqueues the run.
+    static func start(
+        _ setup: Setup, _ queue: Queue, tenant: TenantID, model: String, tools: [String], maxSteps: Int = 10, cancelFirst: Bool = false
+    ) async throws -> (UUID, String) {
+        let agent = AgentRecord(
+            id: UUID(), name: "helper", instructions: "Help.", provider: "scripted", model: model, tools: tools, maxSteps: maxSteps,
+            maxTokens: 10_000, timeoutSeconds: 60)
+        let runID = UUID()
+        try await setup.database.runtime.withTenant(tenant) { tx in
+            try await tx.insertAgent(agent)
+            try await tx.insertAgentRun(id: runID, agentID: agent.id, prompt: "What is planned?", createdBy: nil)
+            if cancelFirst { _ = try await tx.requestAgentRunCancel(runID) }
+        }
+        let job = try await queue.add(
+            AgentRunJob.name, data: AgentRunJob(tenantID: tenant, runID: runID),
+            options: .init(attempts: 2, backoff: .fixed(.milliseconds(50)), tenantID: tenant.description))
+        return (runID, job.id)
+    }
+
+    @Test func toolsActOnTheRunsTenantOnlyAndEveryStepIsJournaled() async throws {
+        try await Self.with { setup, queue, notifications in
+            let model = try Self.script(setup, [
+                Self.call("list_interventions", "{}"),
+                Self.call("get_intervention", #"{"id":"\#(setup.interventionB)"}"#),
+                Self.call("notify_intervention", #"{"id":"\#(setup.interventionA)","event":"completed"}"#),
+                Self.call("get_intervention", #"{"id":42}"#),
+                .init(content: "One boiler visit, customer notified.", usage: .init(promptTokens: 30, completionTokens: 8)),
+            ])
+            let (runID, jobID) = try await Self.start(setup, queue, tenant: setup.tenantA, model: model, tools: AgentToolName.all)
+            #expect(try await PropertyImportJobTests.finished(queue, jobID) == .completed)
+            let (run, steps) = try await setup.database.runtime.withTenant(setup.tenantA) { tx in
+                (try await tx.agentRun(runID), try await tx.agentRunSteps(runID))
+            }
+            #expect(run?.status == "completed")
+            #expect(run?.output == "One boiler visit, customer notified.")
+            #expect(run?.stepCount == 9)
+            #expect(run?.promptTokens == 70)
+            #expect(steps.map(\.sequence) == Array(1...9))
+            #expect(steps.map(\.kind) == ["model_response", "tool_result", "model_response", "tool_result", "model_response", "tool_result", "model_response", "tool_result", "model_response"])
+            // Tenant A's agent sees A's intervention and never B's.
+            #expect(steps[1].payload.contains("A-1") && !steps[1].payload.contains("B-SECRET"))
+            #expect(steps[3].payload.contains("no intervention") && !steps[3].payload.contains("B-SECRET"))
+            #expect(steps[7].payload.contains("id must be a string"))
+            // One notification job, keyed by run and step.
+            let notification = try #require(try await notifications.job("agent-\(runID.uuidString.lowercased())-6"))
+            #expect(notification.tenantID == setup.tenantA.description)
+            #expect(try notification.decodeData(NotificationJob.self).interventionID == setup.interventionA)
+            #expect(try await notifications.counts().waiting == 1)
+        }
+    }
+
+    @Test func limitsAndCancellationEndRunsWithTheirStatus() async throws {
+        try await Self.with { setup, queue, _ in
+            let looping = try Self.script(setup, (1...5).map { _ in Self.call("list_interventions", "{}") })
+            let (limited, limitedJob) = try await Self.start(setup, queue, tenant: setup.tenantA, model: looping, tools: AgentToolName.all, maxSteps: 2)
+            let (cancelled, cancelledJob) = try await Self.start(setup, queue, tenant: setup.tenantA, model: looping, tools: [], cancelFirst: true)
+            let missing = "absent\(UUID().uuidString.prefix(4))"
+            let (broken, brokenJob) = try await Self.start(setup, queue, tenant: setup.tenantA, model: missing, tools: [])
+            #expect(try await PropertyImportJobTests.finished(queue, limitedJob) == .completed)
+            #expect(try await PropertyImportJobTests.finished(queue, cancelledJob) == .completed)
+            #expect(try await PropertyImportJobTests.finished(queue, brokenJob) == .failed)
+            let runs = try await setup.database.runtime.withTenant(setup.tenantA) { tx in
+                [try await tx.agentRun(limited), try await tx.agentRun(cancelled), try await tx.agentRun(broken)]
+            }
+            #expect(runs[0]?.status == "failed")
+            #expect(runs[0]?.error?.contains("limit of 2 steps") == true)
+            #expect(runs[0]?.stepCount == 4)
+            #expect(runs[1]?.status == "cancelled")
+            #expect(runs[1]?.stepCount == 0)
+            #expect(runs[2]?.status == "failed")
+            #expect(runs[2]?.error?.contains("no model script") == true)
+        }
+    }
+}
