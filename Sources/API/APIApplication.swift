@@ -99,10 +99,10 @@ public enum APIApplication {
     }
 
     /// A router with only the health routes (for tests of readiness alone).
-    public static func healthRouter(readiness: [ReadinessCheck]) -> Router<APIRequestContext> {
+    public static func healthRouter(readiness: [ReadinessCheck], timeout: Duration = .seconds(2)) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: ErrorEnvelopeMiddleware())
-        HealthRoutes<APIRequestContext>(checks: readiness).register(on: router)
+        HealthRoutes<APIRequestContext>(checks: readiness, timeout: timeout).register(on: router)
         return router
     }
 

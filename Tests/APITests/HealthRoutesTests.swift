@@ -56,7 +56,9 @@ struct HealthRoutesTests {
             ReadinessCheck(name: "postgres") { try await database.ping() },
             ReadinessCheck(name: "redis") { try await redis.execute(.ping()) },
         ]
-        try await Application(router: APIApplication.healthRouter(readiness: checks), services: [database, redis]).test(.router) { client in
+        // A generous check timeout: this test is about real dependencies answering, not speed.
+        let router = APIApplication.healthRouter(readiness: checks, timeout: .seconds(30))
+        try await Application(router: router, services: [database, redis]).test(.router) { client in
             try await client.execute(uri: "/ready", method: .get) { response in
                 #expect(response.status == .ok)
                 let report = try JSONDecoder().decode(ReadinessResponse.self, from: Data(response.body.readableBytesView))

@@ -103,8 +103,10 @@ public final class QueueProcessor: Service, Sendable {
                     case .rateLimited(let delay):
                         await sleepOrStop(min(delay, options.maximumRateLimitDelay))
                         continue
-                    case .empty:
-                        await waitForWake(since: generation)
+                    case .empty(let due):
+                        // The marker loop normally wakes slots when a delayed job is due; the
+                        // slot's own timer covers a marker lost with a connection.
+                        if let due { await waitForWake(since: generation, until: due) } else { await waitForWake(since: generation) }
                         continue
                     }
                 }
@@ -195,6 +197,17 @@ public final class QueueProcessor: Service, Sendable {
 
     private func waitForWake(since generation: Int) async {
         await park(.wake(since: generation))
+    }
+
+    /// Waits for a wake-up, or until `due` (ms since 1970) at the latest.
+    private func waitForWake(since generation: Int, until due: Int) async {
+        let delay = Duration.milliseconds(max(1, due - Queue.now()))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.park(.wake(since: generation)) }
+            group.addTask { try? await Task.sleep(for: delay) }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     /// Suspends until woken (`.wake`) or stopped (`.stop`), or the task is cancelled.
