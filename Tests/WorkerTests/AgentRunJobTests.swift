@@ -39,6 +39,10 @@ import TestSupport
             }
             try await database.runtime.withTenant(tenantB) { tx in
                 try await tx.insertIntervention(InterventionRecord(id: interventionB, reference: "B-SECRET", title: "Tenant B only"))
+                _ = try await tx.insertProperty(PropertyDraft(externalRef: "B-FLAT", title: "B's flat", propertyType: .apartment, city: "Lyon"))
+            }
+            try await database.runtime.withTenant(tenantA) { tx in
+                _ = try await tx.insertProperty(PropertyDraft(externalRef: "A-FLAT", title: "A's flat", propertyType: .apartment, city: "Lyon"))
             }
             let scripts = try TestEnvironment.scratchDirectory("agent-scripts-\(UUID().uuidString.prefix(6))")
             let setup = Setup(
@@ -129,6 +133,49 @@ import TestSupport
             #expect(notification.tenantID == setup.tenantA.description)
             #expect(try notification.decodeData(NotificationJob.self).interventionID == setup.interventionA)
             #expect(try await notifications.counts().waiting == 1)
+        }
+    }
+
+    /// Every tool, pointed at tenant B's data by tenant A's agent, finds nothing of B.
+    @Test func noToolReachesAnotherTenantsData() async throws {
+        try await Self.with { setup, queue, notifications in
+            let model = try Self.script(setup, [
+                Self.call("search_properties", #"{"city":"Lyon"}"#),
+                Self.call("get_intervention", #"{"id":"\#(setup.interventionB)"}"#),
+                Self.call("list_interventions", #"{"limit":50}"#),
+                Self.call("notify_intervention", #"{"id":"\#(setup.interventionB)","event":"cancelled"}"#),
+                .init(content: "done"),
+            ])
+            let (runID, jobID) = try await Self.start(setup, queue, tenant: setup.tenantA, model: model, tools: AgentToolName.all)
+            #expect(try await PropertyImportJobTests.finished(queue, jobID) == .completed)
+            let steps = try await setup.database.runtime.withTenant(setup.tenantA) { tx in try await tx.agentRunSteps(runID) }
+            let results = steps.filter { $0.kind == "tool_result" }.map(\.payload)
+            #expect(results.count == 4)
+            #expect(results[0].contains("A-FLAT"))
+            #expect(results.allSatisfy { !$0.contains("B-FLAT") && !$0.contains("B-SECRET") }, "\(results)")
+            #expect(results[1].contains("no intervention") && results[3].contains("no intervention"))
+            #expect(try await notifications.counts().waiting == 0)
+        }
+    }
+
+    /// Cancelled while the model is thinking: the call is abandoned, the run ends cancelled.
+    @Test func cancellationMidRunStopsTheModelCallInFlight() async throws {
+        try await Self.with { setup, queue, _ in
+            var slow = ScriptedModelProvider.Step(content: "too late")
+            slow.delayMilliseconds = 120_000
+            let model = try Self.script(setup, [Self.call("list_interventions", "{}"), slow])
+            let (runID, jobID) = try await Self.start(setup, queue, tenant: setup.tenantA, model: model, tools: AgentToolName.all)
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try await setup.database.runtime.withTenant(setup.tenantA, { tx in try await tx.agentRunSteps(runID) }).count < 2,
+                  ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(try await setup.database.runtime.withTenant(setup.tenantA) { tx in try await tx.requestAgentRunCancel(runID) })
+            #expect(try await PropertyImportJobTests.finished(queue, jobID) == .completed)
+            let run = try await setup.database.runtime.withTenant(setup.tenantA) { tx in try await tx.agentRun(runID) }
+            #expect(run?.status == "cancelled")
+            #expect(run?.stepCount == 2)
+            #expect(run?.output == nil)
         }
     }
 
