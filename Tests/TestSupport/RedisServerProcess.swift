@@ -64,7 +64,9 @@ public final class RedisServerProcess: Sendable {
     private func waitUntilAccepting() async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
-            if let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            // Ready when the TCP port accepts (or, with `port 0`, not at all) and the unix socket exists.
+            let socketReady = FileManager.default.fileExists(atPath: directory + "/redis.sock")
+            if socketReady, let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connect(host: "127.0.0.1", port: port).get() {
                 try? await channel.close()
                 return

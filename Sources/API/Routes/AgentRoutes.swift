@@ -34,6 +34,7 @@ public struct AgentRoutes: Sendable {
         let payload: JSONValue
         let promptTokens: Int
         let completionTokens: Int
+        let startedAt: Date
         let finishedAt: Date
     }
 
@@ -133,7 +134,8 @@ public struct AgentRoutes: Sendable {
         let views = steps.map { step in
             StepView(
                 sequence: step.sequence, kind: step.kind, payload: JSONValue(text: step.payload) ?? .null,
-                promptTokens: step.promptTokens, completionTokens: step.completionTokens, finishedAt: step.finishedAt)
+                promptTokens: step.promptTokens, completionTokens: step.completionTokens, startedAt: step.startedAt,
+                finishedAt: step.finishedAt)
         }
         return RunDetail(run: run, steps: views)
     }

@@ -1,3 +1,5 @@
+public import Foundation
+
 /// One durable step of a run: a model response or a tool result, appended before the next step.
 public struct JournalStep: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Codable {
@@ -25,13 +27,16 @@ public struct JournalStep: Sendable, Equatable, Codable {
     public var kind: Kind
     public var response: ModelResponse?
     public var toolResult: ToolResult?
+    /// When the model call or tool call began and ended.
+    public var startedAt: Date?
+    public var finishedAt: Date?
 
-    public static func model(_ sequence: Int, _ response: ModelResponse) -> JournalStep {
-        JournalStep(sequence: sequence, kind: .modelResponse, response: response, toolResult: nil)
+    public static func model(_ sequence: Int, _ response: ModelResponse, startedAt: Date? = nil, finishedAt: Date? = nil) -> JournalStep {
+        JournalStep(sequence: sequence, kind: .modelResponse, response: response, toolResult: nil, startedAt: startedAt, finishedAt: finishedAt)
     }
 
-    public static func tool(_ sequence: Int, _ result: ToolResult) -> JournalStep {
-        JournalStep(sequence: sequence, kind: .toolResult, response: nil, toolResult: result)
+    public static func tool(_ sequence: Int, _ result: ToolResult, startedAt: Date? = nil, finishedAt: Date? = nil) -> JournalStep {
+        JournalStep(sequence: sequence, kind: .toolResult, response: nil, toolResult: result, startedAt: startedAt, finishedAt: finishedAt)
     }
 }
 

@@ -36,9 +36,11 @@ public struct AgentLoop: Sendable {
                 let call = state.pendingCalls[0]
                 if try await journal.cancellationRequested() { return state.summary(.cancelled) }
                 let sequence = state.sequence + 1
+                let started = Date()
                 let result = try await execute(call, context: ToolContext(runID: runID, sequence: sequence, callID: call.id))
-                try await journal.append(.tool(sequence, result))
-                state.apply(.tool(sequence, result))
+                let step = JournalStep.tool(sequence, result, startedAt: started, finishedAt: Date())
+                try await journal.append(step)
+                state.apply(step)
                 await journal.progress(step: state.sequence, of: agent.maxSteps)
                 continue
             }
@@ -54,15 +56,16 @@ public struct AgentLoop: Sendable {
                 model: agent.model, messages: state.messages, tools: definitions,
                 maxTokens: max(1, agent.maxTokens - state.promptTokens - state.completionTokens))
             let response: ModelResponse
+            let started = Date()
             switch try await callModel(request, deadline: deadline) {
             case .response(let answer): response = answer
             case .cancelled: return state.summary(.cancelled)
             case .timedOut: return state.summary(.limitReached("the run timed out after \(agent.timeout)"))
             case .refused(let message): return state.summary(.failed(message))
             }
-            let sequence = state.sequence + 1
-            try await journal.append(.model(sequence, response))
-            state.apply(.model(sequence, response))
+            let step = JournalStep.model(state.sequence + 1, response, startedAt: started, finishedAt: Date())
+            try await journal.append(step)
+            state.apply(step)
             await journal.progress(step: state.sequence, of: agent.maxSteps)
         }
     }

@@ -99,14 +99,19 @@ public struct AgentRunStepRecord: Sendable, Equatable, Codable {
     public var payload: String
     public var promptTokens: Int
     public var completionTokens: Int
+    public var startedAt: Date
     public var finishedAt: Date
 
-    public init(sequence: Int, kind: String, payload: String, promptTokens: Int, completionTokens: Int, finishedAt: Date = Date()) {
+    public init(
+        sequence: Int, kind: String, payload: String, promptTokens: Int, completionTokens: Int, startedAt: Date = Date(),
+        finishedAt: Date = Date()
+    ) {
         self.sequence = sequence
         self.kind = kind
         self.payload = payload
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
+        self.startedAt = startedAt
         self.finishedAt = finishedAt
     }
 }

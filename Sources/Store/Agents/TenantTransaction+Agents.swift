@@ -98,14 +98,16 @@ extension TenantTransaction {
     public func agentRunSteps(_ runID: UUID) async throws(StoreError) -> [AgentRunStepRecord] {
         let rows = try await query(
             """
-            SELECT seq, kind, payload::text, prompt_tokens, completion_tokens, finished_at
+            SELECT seq, kind, payload::text, prompt_tokens, completion_tokens, started_at, finished_at
             FROM agent_app.agent_run_steps WHERE run_id = \(runID) ORDER BY seq
             """)
         do {
             return try rows.map { row in
-                let (seq, kind, payload, prompt, completion, finished) = try row.decode((Int, String, String, Int, Int, Date).self)
+                let (seq, kind, payload, prompt, completion, started, finished) =
+                    try row.decode((Int, String, String, Int, Int, Date, Date).self)
                 return AgentRunStepRecord(
-                    sequence: seq, kind: kind, payload: payload, promptTokens: prompt, completionTokens: completion, finishedAt: finished)
+                    sequence: seq, kind: kind, payload: payload, promptTokens: prompt, completionTokens: completion,
+                    startedAt: started, finishedAt: finished)
             }
         } catch {
             throw StoreError(error)
@@ -117,9 +119,10 @@ extension TenantTransaction {
     public func appendAgentRunStep(_ runID: UUID, _ step: AgentRunStepRecord) async throws(StoreError) {
         try await query(
             """
-            INSERT INTO agent_app.agent_run_steps (tenant_id, run_id, seq, kind, payload, prompt_tokens, completion_tokens)
+            INSERT INTO agent_app.agent_run_steps
+                (tenant_id, run_id, seq, kind, payload, prompt_tokens, completion_tokens, started_at, finished_at)
             VALUES (\(tenant.rawValue), \(runID), \(step.sequence), \(step.kind), \(step.payload)::jsonb, \(step.promptTokens),
-                    \(step.completionTokens))
+                    \(step.completionTokens), \(step.startedAt), \(step.finishedAt))
             """)
         try await query(
             """

@@ -23,6 +23,7 @@ public struct PostgresRunJournal: RunJournal {
         let runID = self.runID
         let records = try await database.withTenant(tenant) { tx in try await tx.agentRunSteps(runID) }
         let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
         return try records.map { record in
             do {
                 return try decoder.decode(JournalStep.self, from: Data(record.payload.utf8))
@@ -35,10 +36,12 @@ public struct PostgresRunJournal: RunJournal {
     public func append(_ step: JournalStep) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
         let payload = String(decoding: try encoder.encode(step), as: UTF8.self)
         let record = AgentRunStepRecord(
             sequence: step.sequence, kind: step.kind.rawValue, payload: payload,
-            promptTokens: step.response?.usage.promptTokens ?? 0, completionTokens: step.response?.usage.completionTokens ?? 0)
+            promptTokens: step.response?.usage.promptTokens ?? 0, completionTokens: step.response?.usage.completionTokens ?? 0,
+            startedAt: step.startedAt ?? Date(), finishedAt: step.finishedAt ?? Date())
         let runID = self.runID
         try await database.withTenant(tenant) { tx in try await tx.appendAgentRunStep(runID, record) }
     }
