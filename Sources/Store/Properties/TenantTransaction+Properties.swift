@@ -73,37 +73,30 @@ extension TenantTransaction {
         var inserted = 0
         var updated = 0
         if !drafts.isEmpty {
-            var bindings = PostgresBindings(capacity: drafts.count * 9 + 2)
-            bindings.append(tenant.rawValue)
-            bindings.append(id)
-            var values: [String] = []
-            values.reserveCapacity(drafts.count)
-            var index = 3
-            for draft in drafts {
-                bindings.append(draft.externalRef)
-                bindings.append(draft.title)
-                bindings.append(draft.propertyType.rawValue)
-                bindings.append(draft.price)
-                bindings.append(draft.surface)
-                bindings.append(draft.rooms)
-                bindings.append(draft.postalCode)
-                bindings.append(draft.city)
-                bindings.append(draft.address)
-                let p = (index..<(index + 9)).map { "$\($0)" }
-                values.append("($1, \(p[0]), \(p[1]), \(p[2]), \(p[3])::numeric, \(p[4])::numeric, \(p[5])::int, \(p[6]), \(p[7]), \(p[8]), $2)")
-                index += 9
-            }
-            let sql = """
+            // One array per column (unnest) instead of nine parameters per row: the statement
+            // stays the same size whatever the batch, and binding is a handful of arrays.
+            // Optional fields travel as '' (validation never keeps an empty text) and NULLIF
+            // turns them back into NULL.
+            func text(_ value: String?) -> String { value ?? "" }
+            func number(_ value: Double?) -> String { value.map { String($0) } ?? "" }
+            let rows = try await query(
+                """
                 INSERT INTO immo_app.properties
                     (tenant_id, external_ref, title, property_type, price, surface, rooms, postal_code, city, address, import_id)
-                VALUES \(values.joined(separator: ", "))
+                SELECT \(tenant.rawValue), r.ref, r.title, r.kind, NULLIF(r.price, '')::numeric, NULLIF(r.surface, '')::numeric,
+                       NULLIF(r.rooms, '')::int, NULLIF(r.postal, ''), NULLIF(r.city, ''), NULLIF(r.address, ''), \(id)
+                FROM unnest(
+                    \(drafts.map(\.externalRef))::text[], \(drafts.map(\.title))::text[], \(drafts.map(\.propertyType.rawValue))::text[],
+                    \(drafts.map { number($0.price) })::text[], \(drafts.map { number($0.surface) })::text[],
+                    \(drafts.map { $0.rooms.map(String.init) ?? "" })::text[], \(drafts.map { text($0.postalCode) })::text[],
+                    \(drafts.map { text($0.city) })::text[], \(drafts.map { text($0.address) })::text[]
+                ) AS r(ref, title, kind, price, surface, rooms, postal, city, address)
                 ON CONFLICT (tenant_id, external_ref) DO UPDATE SET
                     title = EXCLUDED.title, property_type = EXCLUDED.property_type, price = EXCLUDED.price,
                     surface = EXCLUDED.surface, rooms = EXCLUDED.rooms, postal_code = EXCLUDED.postal_code,
                     city = EXCLUDED.city, address = EXCLUDED.address, import_id = EXCLUDED.import_id, updated_at = now()
                 RETURNING (xmax = 0)
-                """
-            let rows = try await query(PostgresQuery(unsafeSQL: sql, binds: bindings))
+                """)
             do {
                 for row in rows {
                     if try row.decode(Bool.self) { inserted += 1 } else { updated += 1 }
