@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import Domain
 @testable import AgentRuntime
 
 /// A journal in memory, with a cancel switch.
@@ -45,7 +46,7 @@ final class CityTool: AgentTool {
             required: ["city"])
     }
 
-    func call(_ arguments: [String: AgentJSON], context: ToolContext) async throws -> String {
+    func call(_ arguments: [String: JSONValue], context: ToolContext) async throws -> String {
         calls.withLock { $0.append(context.effectKey) }
         onCall()
         guard arguments["city"]?.string != "Atlantis" else { throw ToolError("no such city") }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Domain
 @testable import AgentRuntime
 
 /// The scripted-model example in the README runs as shown.
@@ -19,7 +20,7 @@ struct ReadmeExampleTests {
         var name: String { "list_interventions" }
         var description: String { "List interventions." }
         var parameters: ToolSchema { ToolSchema(properties: ["limit": .init(.integer, "At most", minimum: 1, maximum: 50)]) }
-        func call(_ arguments: [String: AgentJSON], context: ToolContext) async throws -> String { #"{"interventions":[]}"# }
+        func call(_ arguments: [String: JSONValue], context: ToolContext) async throws -> String { #"{"interventions":[]}"# }
     }
 
     @Test func scriptedAgentExampleRuns() async throws {

@@ -1,3 +1,5 @@
+public import Domain
+
 /// Something an agent can do: a name and description the model reads, typed parameters checked
 /// before each call, and an effect on tenant data.
 ///
@@ -10,7 +12,7 @@ public protocol AgentTool: Sendable {
 
     /// Runs with validated arguments; the returned text goes back to the model. A thrown
     /// ``ToolError`` is shown to the model as the result instead of ending the run.
-    func call(_ arguments: [String: AgentJSON], context: ToolContext) async throws -> String
+    func call(_ arguments: [String: JSONValue], context: ToolContext) async throws -> String
 }
 
 extension AgentTool {

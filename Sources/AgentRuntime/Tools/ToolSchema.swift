@@ -1,3 +1,5 @@
+public import Domain
+
 /// The JSON-schema subset tools declare their parameters with, and the check run on every call's
 /// arguments before the tool sees them: an object with typed properties (string, integer,
 /// number, boolean), `enum`, `minimum`/`maximum`, `maxLength`, `required`, and no unknown keys.
@@ -36,13 +38,13 @@ public struct ToolSchema: Sendable, Equatable {
     }
 
     /// The schema as JSON Schema, for the model.
-    public var json: AgentJSON {
-        var properties: [String: AgentJSON] = [:]
+    public var json: JSONValue {
+        var properties: [String: JSONValue] = [:]
         for (name, property) in self.properties {
-            var object: [String: AgentJSON] = [
+            var object: [String: JSONValue] = [
                 "type": .string(property.kind.rawValue), "description": .string(property.description),
             ]
-            if let allowed = property.allowed { object["enum"] = .array(allowed.map(AgentJSON.string)) }
+            if let allowed = property.allowed { object["enum"] = .array(allowed.map(JSONValue.string)) }
             if let minimum = property.minimum { object["minimum"] = .number(minimum) }
             if let maximum = property.maximum { object["maximum"] = .number(maximum) }
             if let maxLength = property.maxLength { object["maxLength"] = .number(Double(maxLength)) }
@@ -50,13 +52,13 @@ public struct ToolSchema: Sendable, Equatable {
         }
         return .object([
             "type": .string("object"), "properties": .object(properties),
-            "required": .array(required.sorted().map(AgentJSON.string)), "additionalProperties": .bool(false),
+            "required": .array(required.sorted().map(JSONValue.string)), "additionalProperties": .bool(false),
         ])
     }
 
     /// The arguments as an object, or every problem with them in one message the model can act on.
-    public func validate(_ text: String) -> Result<[String: AgentJSON], ToolError> {
-        guard let parsed = AgentJSON(text: text.isEmpty ? "{}" : text), case .object(let arguments) = parsed else {
+    public func validate(_ text: String) -> Result<[String: JSONValue], ToolError> {
+        guard let parsed = JSONValue(text: text.isEmpty ? "{}" : text), case .object(let arguments) = parsed else {
             return .failure(ToolError("arguments must be a JSON object"))
         }
         var problems: [String] = []
@@ -74,7 +76,7 @@ public struct ToolSchema: Sendable, Equatable {
         return problems.isEmpty ? .success(arguments) : .failure(ToolError("invalid arguments: " + problems.joined(separator: "; ")))
     }
 
-    static func check(_ value: AgentJSON, against property: Property) -> String? {
+    static func check(_ value: JSONValue, against property: Property) -> String? {
         switch (property.kind, value) {
         case (.string, .string(let text)):
             if let allowed = property.allowed, !allowed.contains(text) { return "must be one of \(allowed.joined(separator: ", "))" }

@@ -32,7 +32,7 @@ public enum TenantTools {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    static func uuid(_ arguments: [String: AgentJSON], _ name: String) throws -> UUID {
+    static func uuid(_ arguments: [String: JSONValue], _ name: String) throws -> UUID {
         guard let text = arguments[name]?.string, let id = UUID(uuidString: text) else {
             throw ToolError("\(name) must be an id such as 3f2b…-…, as list_interventions returns")
         }
@@ -57,7 +57,7 @@ struct SearchPropertiesTool: AgentTool {
         ])
     }
 
-    func call(_ arguments: [String: AgentJSON], context: ToolContext) async throws -> String {
+    func call(_ arguments: [String: JSONValue], context: ToolContext) async throws -> String {
         let filter = PropertyFilter(
             city: arguments["city"]?.string, propertyType: arguments["propertyType"]?.string.flatMap(PropertyDraft.PropertyType.init),
             minPrice: arguments["minPrice"]?.number, maxPrice: arguments["maxPrice"]?.number)
@@ -78,7 +78,7 @@ struct GetInterventionTool: AgentTool {
         ToolSchema(properties: ["id": .init(.string, "The intervention's id", maxLength: 36)], required: ["id"])
     }
 
-    func call(_ arguments: [String: AgentJSON], context: ToolContext) async throws -> String {
+    func call(_ arguments: [String: JSONValue], context: ToolContext) async throws -> String {
         let id = try TenantTools.uuid(arguments, "id")
         guard let found = try await database.withTenant(tenant, { tx in try await tx.intervention(id) }) else {
             throw ToolError("no intervention \(id)")
@@ -98,7 +98,7 @@ struct ListInterventionsTool: AgentTool {
         ToolSchema(properties: ["limit": .init(.integer, "How many at most", minimum: 1, maximum: 50)])
     }
 
-    func call(_ arguments: [String: AgentJSON], context: ToolContext) async throws -> String {
+    func call(_ arguments: [String: JSONValue], context: ToolContext) async throws -> String {
         let limit = Int(arguments["limit"]?.number ?? 20)
         let rows = try await database.withTenant(tenant) { tx in try await tx.interventions(limit: limit, offset: 0) }
         return try TenantTools.json(["interventions": rows])
@@ -123,7 +123,7 @@ struct NotifyInterventionTool: AgentTool {
             required: ["id", "event"])
     }
 
-    func call(_ arguments: [String: AgentJSON], context: ToolContext) async throws -> String {
+    func call(_ arguments: [String: JSONValue], context: ToolContext) async throws -> String {
         let id = try TenantTools.uuid(arguments, "id")
         guard let event = arguments["event"]?.string.flatMap(InterventionEvent.init(rawValue:)) else {
             throw ToolError("event must be one of \(InterventionEvent.allCases.map(\.rawValue).joined(separator: ", "))")

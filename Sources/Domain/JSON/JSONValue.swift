@@ -1,9 +1,14 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
-/// A JSON value: tool arguments as the model sent them, and schema documents.
-public enum AgentJSON: Sendable, Equatable, Codable {
-    case object([String: AgentJSON])
-    case array([AgentJSON])
+/// Any JSON value: stored JSON text passed through as JSON (a job's progress or result), tool
+/// arguments as a model sent them, schema documents.
+public enum JSONValue: Sendable, Equatable, Codable {
+    case object([String: JSONValue])
+    case array([JSONValue])
     case string(String)
     case number(Double)
     case bool(Bool)
@@ -11,7 +16,7 @@ public enum AgentJSON: Sendable, Equatable, Codable {
 
     /// Parses JSON text; `nil` when it is not JSON.
     public init?(text: String) {
-        guard let value = try? JSONDecoder().decode(AgentJSON.self, from: Data(text.utf8)) else { return nil }
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else { return nil }
         self = value
     }
 
@@ -25,10 +30,10 @@ public enum AgentJSON: Sendable, Equatable, Codable {
             self = .number(value)
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
-        } else if let value = try? container.decode([AgentJSON].self) {
+        } else if let value = try? container.decode([JSONValue].self) {
             self = .array(value)
         } else {
-            self = .object(try container.decode([String: AgentJSON].self))
+            self = .object(try container.decode([String: JSONValue].self))
         }
     }
 
@@ -51,7 +56,7 @@ public enum AgentJSON: Sendable, Equatable, Codable {
         return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
     }
 
-    public subscript(key: String) -> AgentJSON? {
+    public subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { return object[key] }
         return nil
     }
