@@ -14,18 +14,24 @@ public struct APIRequestContext: RequestContext {
     /// Bodies up to 1 MiB (larger uploads have routes of their own).
     public var maxUploadSize: Int { 1 << 20 }
 
-    public var requestDecoder: JSONDecoder {
+    public var requestDecoder: JSONDecoder { Self.decoder }
+
+    public var responseEncoder: JSONEncoder { Self.encoder }
+
+    /// Shared, not built per request: both are safe to use from many tasks at once, and their
+    /// configuration never changes after this.
+    static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return decoder
-    }
+    }()
 
-    public var responseEncoder: JSONEncoder {
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
-    }
+    }()
 
     /// The caller, or 401.
     public func requireIdentity() throws -> Identity {

@@ -56,6 +56,48 @@ struct AuthTests {
         }
     }
 
+    @Test func verifiedTokensAreRememberedOnlyWhileValid() async throws {
+        let verifier = try await TokenVerifier(secret: APIHarness.secret)
+        let tenant = TenantID(UUID())
+        let token = try await APIHarness.token(tenant: tenant)
+        let first = try await verifier.identity(fromToken: token)
+        let second = try await verifier.identity(fromToken: token)
+        #expect(first == second)
+        #expect(first.tenant == tenant)
+        #expect(verifier.cache.count == 1)
+        // Refused tokens are never remembered, and stay refused.
+        let forged = try await APIHarness.token(tenant: tenant, secret: "another-secret-of-sufficient-length-000000")
+        for _ in 0..<2 {
+            await #expect(throws: AuthError.self) { _ = try await verifier.identity(fromToken: forged) }
+        }
+        let expired = try await APIHarness.token(tenant: tenant, expiresIn: -60)
+        await #expect(throws: AuthError.self) { _ = try await verifier.identity(fromToken: expired) }
+        #expect(verifier.cache.count == 1)
+    }
+
+    @Test func tokenCacheHonoursExpiryAgeAndCapacity() {
+        let identity = Identity(userID: UUID(), tenant: TenantID(UUID()), role: .member, isPlatformAdmin: false)
+        let now = Date()
+        let cache = VerifiedTokenCache(capacity: 3, maximumAge: 60)
+        cache.insert(identity, for: "a", tokenExpiresAt: now.addingTimeInterval(10), now: now)
+        #expect(cache.identity(for: "a", now: now.addingTimeInterval(9)) == identity)
+        // Past the token's own expiry it is gone, whatever the cache's age limit.
+        #expect(cache.identity(for: "a", now: now.addingTimeInterval(10)) == nil)
+        // A long-lived token is kept at most `maximumAge`.
+        cache.insert(identity, for: "b", tokenExpiresAt: now.addingTimeInterval(3_600), now: now)
+        #expect(cache.identity(for: "b", now: now.addingTimeInterval(59)) == identity)
+        #expect(cache.identity(for: "b", now: now.addingTimeInterval(61)) == nil)
+        // An already expired token is not stored.
+        cache.insert(identity, for: "c", tokenExpiresAt: now.addingTimeInterval(-1), now: now)
+        #expect(cache.count == 0)
+        // Bounded: the newest entry is always kept, the count never passes the capacity.
+        for index in 0..<10 {
+            cache.insert(identity, for: "t\(index)", tokenExpiresAt: now.addingTimeInterval(30), now: now)
+            #expect(cache.count <= 3)
+            #expect(cache.identity(for: "t\(index)", now: now) == identity)
+        }
+    }
+
     @Test func shortSecretsAreRefused() async throws {
         await #expect(throws: TokenVerifierError.self) { _ = try await TokenVerifier(secret: "too-short") }
     }

@@ -16,11 +16,19 @@ struct RequestHandlingTests {
         return headers
     }
 
+    /// Hummingbird's generated ids: up to 32 lowercase hex digits.
+    static func isHexID(_ text: String) -> Bool {
+        (1...32).contains(text.count) && text.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+    }
+
     @Test func everyAnswerCarriesARequestID() async throws {
         try await APIHarness.with { harness in
             try await harness.app().test(.router) { client in
                 let generated = try await client.execute(uri: "/health", method: .get) { $0.headers[.requestID] }
-                #expect(generated?.count == 36)
+                let another = try await client.execute(uri: "/health", method: .get) { $0.headers[.requestID] }
+                #expect(generated.map(Self.isHexID) == true)
+                #expect(another.map(Self.isHexID) == true)
+                #expect(generated != another)
                 let echoed = try await client.execute(uri: "/nope", method: .get, headers: Self.headers([.requestID: "req-42.a_b"])) {
                     ($0.status, $0.headers[.requestID])
                 }
@@ -31,7 +39,7 @@ struct RequestHandlingTests {
                     $0.headers[.requestID]
                 }
                 #expect(replaced != "a b\"c")
-                #expect(replaced?.count == 36)
+                #expect(replaced.map(Self.isHexID) == true)
             }
         }
     }
@@ -150,14 +158,16 @@ struct RequestHandlingTests {
             let registry = PrometheusCollectorRegistry()
             try await harness.app(options: APIOptions(), metrics: registry).test(.router) { client in
                 _ = try await client.call(.get, "/api/interventions/\(UUID())", token: token)
-                _ = try await client.call(.get, "/api/interventions", token: token)
+                // Repeats land on the same series (the middleware keeps it after the first request).
+                for _ in 0..<3 { _ = try await client.call(.get, "/api/interventions", token: token) }
                 _ = try await client.call(.get, "/api/\(UUID())", token: token)
                 let text = try await client.execute(uri: "/metrics", method: .get) { response in
                     #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
                     return String(buffer: response.body)
                 }
                 #expect(text.contains(#"obotcall_http_requests_total{method="GET",route="/api/interventions/{id}",status="404"} 1"#))
-                #expect(text.contains(#"obotcall_http_requests_total{method="GET",route="/api/interventions",status="200"} 1"#))
+                #expect(text.contains(#"obotcall_http_requests_total{method="GET",route="/api/interventions",status="200"} 3"#))
+                #expect(text.contains(#"obotcall_http_request_duration_seconds_count{method="GET",route="/api/interventions"} 3"#))
                 #expect(text.contains(#"obotcall_http_requests_total{method="GET",route="unmatched",status="404"} 1"#))
                 #expect(text.contains("obotcall_http_request_duration_seconds_bucket"))
             }

@@ -79,4 +79,16 @@ struct StoreErrorTests {
         #expect(throws: DatabaseURLError.self) { try DatabaseURL("postgres://user@host") }
         #expect(throws: DatabaseURLError.self) { try DatabaseURL("postgres://user@host/db?sslmode=sometimes") }
     }
+
+    @Test func poolSizeComesFromTheURL() throws {
+        #expect(try DatabaseURL("postgres://app@db/obotcall").maximumConnections == DatabaseURL.defaultMaximumConnections)
+        let sized = try DatabaseURL("postgres://app@db/obotcall?pool_max_conns=6")
+        #expect(sized.maximumConnections == 6)
+        #expect(sized.clientConfiguration().options.maximumConnections == 6)
+        // Kept when the URL is handed on (to a child process, say).
+        #expect(try DatabaseURL(sized.absoluteString).maximumConnections == 6)
+        for bad in ["0", "-1", "1001", "many", ""] {
+            #expect(throws: DatabaseURLError.self, "\(bad)") { try DatabaseURL("postgres://app@db/obotcall?pool_max_conns=\(bad)") }
+        }
+    }
 }

@@ -6,6 +6,7 @@ public import JWTKit
 /// their claims into an ``Identity``.
 public struct TokenVerifier: Sendable {
     let keys: JWTKeyCollection
+    let cache = VerifiedTokenCache()
 
     /// The secret must be at least 32 bytes (shorter HMAC keys are refused, and trap jwt-kit in debug builds).
     public init(secret: String) async throws(TokenVerifierError) {
@@ -20,10 +21,16 @@ public struct TokenVerifier: Sendable {
     /// Adds the keys of a JWKS document (ES256/RS256 tokens from an identity provider).
     public func add(jwks json: String) async throws {
         try await keys.add(jwksJSON: json)
+        cache.removeAll()
     }
 
     /// The caller, or an error saying why the token is refused.
     public func identity(fromToken token: String) async throws(AuthError) -> Identity {
+        if let known = cache.identity(for: token) { return known }
+        return try await verify(token)
+    }
+
+    private func verify(_ token: String) async throws(AuthError) -> Identity {
         let claims: AccessTokenClaims
         do {
             claims = try await keys.verify(token, as: AccessTokenClaims.self)
@@ -51,7 +58,9 @@ public struct TokenVerifier: Sendable {
         } else {
             role = .member
         }
-        return Identity(userID: userID, tenant: tenant, role: role, isPlatformAdmin: isPlatformAdmin)
+        let identity = Identity(userID: userID, tenant: tenant, role: role, isPlatformAdmin: isPlatformAdmin)
+        cache.insert(identity, for: token, tokenExpiresAt: claims.exp.value)
+        return identity
     }
 
     static func reason(_ error: JWTError) -> String {

@@ -125,7 +125,7 @@ public struct InterventionRoutes: Sendable {
     }
 
     private func find(_ id: UUID, tenant: TenantID) async throws -> InterventionRecord {
-        guard let found = try await database.withTenant(tenant, { tx in try await tx.intervention(id) }) else {
+        guard let found = try await database.intervention(id, of: tenant) else {
             throw HTTPError(.notFound, message: "intervention \(id) not found")
         }
         return found

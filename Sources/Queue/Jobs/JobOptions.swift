@@ -173,10 +173,51 @@ struct StoredJobOptions: Codable, Equatable {
             keepLogs: kl, timeout: timeout.map { .milliseconds($0) })
     }
 
+    /// The `opts` text, keys sorted; written by hand since it is built on every add.
     func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(self) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        var writer = JSONObjectWriter()
+        writer.field("attempts", attempts)
+        writer.field("backoff", json: backoff.map(Self.json(of:)))
+        writer.field("de", json: de.map(Self.json(of:)))
+        writer.field("delay", delay)
+        writer.field("jobId", jobId)
+        writer.field("kl", kl)
+        writer.field("lifo", lifo)
+        writer.field("priority", priority)
+        writer.field("removeOnComplete", json: removeOnComplete.map(Self.json(of:)))
+        writer.field("removeOnFail", json: removeOnFail.map(Self.json(of:)))
+        writer.field("timeout", timeout)
+        return writer.finished()
+    }
+
+    static func json(of backoff: Backoff) -> String {
+        var writer = JSONObjectWriter()
+        writer.field("delay", backoff.delay)
+        writer.field("jitter", backoff.jitter)
+        writer.field("type", backoff.type.rawValue)
+        return writer.finished()
+    }
+
+    static func json(of deduplication: StoredDeduplication) -> String {
+        var writer = JSONObjectWriter()
+        writer.field("extend", deduplication.extend)
+        writer.field("id", deduplication.id)
+        writer.field("replace", deduplication.replace)
+        writer.field("ttl", deduplication.ttl)
+        return writer.finished()
+    }
+
+    static func json(of keep: KeepJobs) -> String {
+        switch keep {
+        case .all: return "false"
+        case .none: return "true"
+        case .last(let count): return String(count)
+        case .age(let seconds, let count, let limit):
+            var writer = JSONObjectWriter()
+            writer.field("age", seconds)
+            writer.field("count", count)
+            writer.field("limit", limit)
+            return writer.finished()
+        }
     }
 }

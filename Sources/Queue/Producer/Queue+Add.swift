@@ -24,11 +24,16 @@ public struct NewJob: Sendable {
         self.isEncodedJSON = true
     }
 
-    static func encode(_ value: some Encodable) throws(QueueError) -> String {
+    /// Shared: safe for concurrent use, and never reconfigured.
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func encode(_ value: some Encodable) throws(QueueError) -> String {
         do {
-            return String(decoding: try encoder.encode(value), as: UTF8.self)
+            return String(decoding: try Self.encoder.encode(value), as: UTF8.self)
         } catch {
             throw QueueError(.invalidData, "the job data cannot be encoded as JSON: \(error)")
         }

@@ -15,7 +15,9 @@
 local k = queueKeys()
 local B = ARGV[1]
 local timestamp = tonumber(ARGV[2])
-local limit = maxEvents(k.meta)
+-- One read of meta for the whole call: the events cap, and whether workers may be woken.
+local meta = redis.call("HMGET", k.meta, "opts.maxLenEvents", "paused", "concurrency")
+local limit = tonumber(meta[1]) or maxEvents(k.meta)
 local results = {}
 local wake = false
 local fifo = {}
@@ -33,5 +35,5 @@ end
 for i = 1, #fifo, 1000 do
   redis.call("LPUSH", k.wait, unpack(fifo, i, math.min(i + 999, #fifo)))
 end
-if wake and not pausedOrMaxed(k.meta, k.active) then wakeWorkers(k.marker) end
+if wake and not pausedOrMaxedGiven(meta[2], meta[3], k.active) then wakeWorkers(k.marker) end
 return results

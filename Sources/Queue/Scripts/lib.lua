@@ -25,12 +25,17 @@ end
 
 -- Paused (meta.paused present) or at the global concurrency limit: runnable jobs are queued but
 -- no worker is woken.
-local function pausedOrMaxed(metaKey, activeKey)
-  local meta = redis.call("HMGET", metaKey, "paused", "concurrency")
-  if meta[1] then return true end
-  local concurrency = tonumber(meta[2])
+-- `paused` and `concurrency` as HMGET returned them (false when absent).
+local function pausedOrMaxedGiven(paused, concurrency, activeKey)
+  if paused then return true end
+  concurrency = tonumber(concurrency)
   if concurrency and concurrency > 0 and redis.call("LLEN", activeKey) >= concurrency then return true end
   return false
+end
+
+local function pausedOrMaxed(metaKey, activeKey)
+  local meta = redis.call("HMGET", metaKey, "paused", "concurrency")
+  return pausedOrMaxedGiven(meta[1], meta[2], activeKey)
 end
 
 local function wakeWorkers(markerKey)
@@ -248,10 +253,11 @@ local function addJob(k, B, counter, timestamp, i, limit, fifo)
     end
   end
 
-  redis.call("HSET", jobKey, "name", name, "data", ARGV[i + 2], "opts", ARGV[i + 3], "timestamp", timestamp,
-    "delay", delay, "priority", priority)
-  if dedupId ~= "" then redis.call("HSET", jobKey, "deid", dedupId) end
-  if tenant ~= "" then redis.call("HSET", jobKey, "tid", tenant) end
+  local fields = { "name", name, "data", ARGV[i + 2], "opts", ARGV[i + 3], "timestamp", timestamp,
+    "delay", delay, "priority", priority }
+  if dedupId ~= "" then fields[#fields + 1] = "deid"; fields[#fields + 1] = dedupId end
+  if tenant ~= "" then fields[#fields + 1] = "tid"; fields[#fields + 1] = tenant end
+  redis.call("HSET", jobKey, unpack(fields))
   emit(k.events, limit, "added", "jobId", jobId, "name", name)
 
   local wake = false

@@ -4,7 +4,7 @@ import NIOSSL
 
 /// A PostgreSQL connection described by a `postgres://` URL, as in `DATABASE_URL`.
 ///
-/// Accepted form: `postgres[ql]://user[:password]@host[:port]/database[?sslmode=disable|prefer|require&application_name=…]`.
+/// Accepted form: `postgres[ql]://user[:password]@host[:port]/database[?sslmode=disable|prefer|require&application_name=…&pool_max_conns=N]`.
 /// A host that starts with `/` (percent-encoded, or given as `?host=/path`) is a unix socket directory,
 /// as libpq does it.
 public struct DatabaseURL: Sendable, CustomStringConvertible {
@@ -16,6 +16,11 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
     public var sslMode: SSLMode
     public var applicationName: String?
     public var unixSocketDirectory: String?
+    /// Most connections the process's pool opens (`pool_max_conns`, as pgx names it). PostgreSQL
+    /// runs one process per connection, so on a small machine a few busy connections beat many
+    /// half-idle ones.
+    public var maximumConnections: Int = DatabaseURL.defaultMaximumConnections
+    public static let defaultMaximumConnections = 20
 
     public enum SSLMode: String, Sendable {
         case disable, prefer, require
@@ -59,6 +64,11 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
                 self.applicationName = item.value
             case "host":
                 if let value = item.value, value.hasPrefix("/") { self.unixSocketDirectory = value }
+            case "pool_max_conns":
+                guard let value = item.value.flatMap({ Int($0) }), (1...1_000).contains(value) else {
+                    throw DatabaseURLError("DATABASE_URL pool_max_conns '\(item.value ?? "")' must be a number from 1 to 1000")
+                }
+                self.maximumConnections = value
             default:
                 continue
             }
@@ -84,6 +94,9 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         var query: [URLQueryItem] = [URLQueryItem(name: "sslmode", value: sslMode.rawValue)]
         if let applicationName { query.append(URLQueryItem(name: "application_name", value: applicationName)) }
         if let unixSocketDirectory { query.append(URLQueryItem(name: "host", value: unixSocketDirectory)) }
+        if maximumConnections != Self.defaultMaximumConnections {
+            query.append(URLQueryItem(name: "pool_max_conns", value: String(maximumConnections)))
+        }
         components.queryItems = query
         return components.string ?? description
     }
@@ -104,6 +117,7 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
             configuration = .init(host: host, port: port, username: username, password: password, database: database, tls: tls)
         }
         configuration.options.connectTimeout = .seconds(5)
+        configuration.options.maximumConnections = maximumConnections
         if let applicationName {
             configuration.options.additionalStartupParameters.append(("application_name", applicationName))
         }

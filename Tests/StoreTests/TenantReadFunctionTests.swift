@@ -1,0 +1,81 @@
+import Domain
+import Foundation
+import PostgresNIO
+import Testing
+import TestSupport
+@testable import Store
+
+/// The single-statement tenant reads (migration 0006): the same isolation as `withTenant`, and no
+/// trace of the tenant they set once they return.
+@Suite struct TenantReadFunctionTests {
+    @Test func readsOnlyTheGivenTenantsIntervention() async throws {
+        try await TestDatabase.with { database in
+            let tenantA = UUID(), tenantB = UUID()
+            for statement in SQLScript.statements(in: TenantIsolationTests.seed(tenantA, tag: "a") + TenantIsolationTests.seed(tenantB, tag: "b")) {
+                _ = try await database.admin.client.query(PostgresQuery(unsafeSQL: statement)).collect()
+            }
+            let ids = try await database.admin.client.query("SELECT id, tenant_id FROM inter_app.interventions").collect()
+                .map { try $0.decode((UUID, UUID).self) }
+            let ofA = try #require(ids.first { $0.1 == tenantA }?.0)
+            let ofB = try #require(ids.first { $0.1 == tenantB }?.0)
+
+            let own = try await database.runtime.intervention(ofA, of: TenantID(tenantA))
+            #expect(own?.id == ofA)
+            #expect(own?.reference == "REF-a")
+            // Another tenant's id answers nothing, exactly like a missing one.
+            #expect(try await database.runtime.intervention(ofB, of: TenantID(tenantA)) == nil)
+            #expect(try await database.runtime.intervention(UUID(), of: TenantID(tenantA)) == nil)
+            #expect(try await database.runtime.intervention(ofB, of: TenantID(tenantB))?.reference == "REF-b")
+            // Repeated calls on a pooled connection reuse the prepared statement and stay correct.
+            for _ in 0..<20 {
+                #expect(try await database.runtime.intervention(ofA, of: TenantID(tenantB)) == nil)
+                #expect(try await database.runtime.intervention(ofA, of: TenantID(tenantA))?.id == ofA)
+            }
+        }
+    }
+
+    @Test func leavesNoTenantBehind() async throws {
+        try await TestDatabase.with { database in
+            let tenant = UUID(), other = TenantID(UUID())
+            for statement in SQLScript.statements(in: TenantIsolationTests.seed(tenant, tag: "a")) {
+                _ = try await database.admin.client.query(PostgresQuery(unsafeSQL: statement)).collect()
+            }
+            // Inside another tenant's transaction, that tenant is still in place afterwards.
+            let (read, setting) = try await database.runtime.withTenant(other) { tx in
+                let rows = try await tx.query(
+                    "SELECT count(*) FROM inter_app.tenant_intervention(\(tenant), (SELECT gen_random_uuid()))")
+                let setting = try await tx.query("SELECT current_setting('app.tenant_id', true)").first?.decode(String.self)
+                return (try rows.first?.decode(Int.self), setting)
+            }
+            #expect(read == 0)
+            #expect(setting == other.description)
+            // On its own, the statement's transaction ends with it: later statements see no tenant.
+            _ = try await database.runtime.intervention(UUID(), of: TenantID(tenant))
+            for _ in 0..<10 {
+                let after = try await database.runtime.withTransaction { connection in
+                    try await connection.query("SELECT NULLIF(current_setting('app.tenant_id', true), '')", logger: TestDatabase.logger)
+                        .collect().first?.decode(String?.self)
+                }
+                #expect(after == .some(nil))
+            }
+        }
+    }
+
+    /// A function that ran as its owner would read past row-level security: every function in a
+    /// tenant schema must run as its caller.
+    @Test func tenantSchemaFunctionsRunAsTheirCaller() async throws {
+        try await TestDatabase.with { database in
+            let rows = try await database.admin.client.query(
+                """
+                SELECT n.nspname::text || '.' || p.proname::text, p.prosecdef
+                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname IN ('public', 'inter_app', 'immo_app', 'agent_app')
+                """
+            ).collect().map { try $0.decode((String, Bool).self) }
+            #expect(rows.contains { $0.0 == "inter_app.tenant_intervention" })
+            for (name, securityDefiner) in rows {
+                #expect(!securityDefiner, "\(name) is SECURITY DEFINER")
+            }
+        }
+    }
+}
