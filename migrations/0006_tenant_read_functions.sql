@@ -9,19 +9,22 @@
 --     discards the setting anyway): called inside another tenant's transaction, it leaves that
 --     tenant in place; called on its own, the setting ends with the statement's transaction.
 
--- The tenant's intervention `p_id`, or no row.
+-- The tenant's intervention `p_id`, or NULL. A single composite rather than SETOF: no tuplestore
+-- per call (callers select `* FROM … WHERE id IS NOT NULL`).
 CREATE FUNCTION inter_app.tenant_intervention(p_tenant uuid, p_id uuid)
-    RETURNS SETOF inter_app.interventions
+    RETURNS inter_app.interventions
     LANGUAGE plpgsql VOLATILE SECURITY INVOKER
     AS $$
 DECLARE
     previous text := current_setting('app.tenant_id', true);
     ignored text;
+    found_row inter_app.interventions;
 BEGIN
     -- Assignments rather than PERFORM: PL/pgSQL evaluates them without starting a query.
     ignored := set_config('app.tenant_id', p_tenant::text, true);
-    RETURN QUERY SELECT * FROM inter_app.interventions WHERE id = p_id;
+    SELECT * INTO found_row FROM inter_app.interventions WHERE id = p_id;
     ignored := set_config('app.tenant_id', coalesce(previous, ''), true);
+    RETURN found_row;
 END
 $$;
 

@@ -1,4 +1,5 @@
 import Foundation
+import Store
 import Testing
 import TestSupport
 import Yams
@@ -25,6 +26,26 @@ struct ComposeFileTests {
             #expect(services[name] != nil, "compose.yml has no \(name) service")
         }
         #expect(Set(try Self.obotcallServices().keys).isSuperset(of: ["migrate", "api", "worker"]))
+    }
+
+    /// Every database URL a service is given is one `DatabaseURL` accepts (pool settings included).
+    @Test func databaseURLsParse() throws {
+        var seen = 0
+        for (name, service) in try Self.obotcallServices() {
+            let environment = service["environment"] as? [String: Any] ?? [:]
+            for key in ["DATABASE_URL", "MIGRATION_DATABASE_URL"] {
+                guard let text = environment[key] as? String else { continue }
+                let filled = text.replacingOccurrences(of: #"\$\{[^}]*\}"#, with: "secret", options: .regularExpression)
+                #expect(throws: Never.self, "\(name) \(key)") { _ = try DatabaseURL(filled) }
+                seen += 1
+            }
+        }
+        #expect(seen >= 3)
+        let api = try #require(try Self.services()["api"]?["environment"] as? [String: Any])
+        let url = try DatabaseURL(try #require(api["DATABASE_URL"] as? String)
+            .replacingOccurrences(of: #"\$\{[^}]*\}"#, with: "secret", options: .regularExpression))
+        #expect(url.minimumConnections == url.maximumConnections)
+        #expect(url.healthCheckPeriod == nil)
     }
 
     @Test func everyCommandNamesARealObotcallSubcommandAndOption() async throws {

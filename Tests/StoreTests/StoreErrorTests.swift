@@ -90,5 +90,23 @@ struct StoreErrorTests {
         for bad in ["0", "-1", "1001", "many", ""] {
             #expect(throws: DatabaseURLError.self, "\(bad)") { try DatabaseURL("postgres://app@db/obotcall?pool_max_conns=\(bad)") }
         }
+        // PostgresNIO's defaults unless asked: connections opened on demand, a keep-alive query every 30 s.
+        let plain = try DatabaseURL("postgres://app@db/obotcall").clientConfiguration().options
+        #expect(plain.minimumConnections == 0)
+        #expect(plain.keepAliveBehavior?.frequency == .seconds(30))
+        // A fixed-size pool without keep-alive queries, as compose.yml runs it.
+        let fixed = try DatabaseURL("postgres://app@db/obotcall?pool_max_conns=10&pool_min_conns=10&pool_health_check_period=0")
+        #expect(fixed.clientConfiguration().options.minimumConnections == 10)
+        #expect(fixed.clientConfiguration().options.keepAliveBehavior == nil)
+        let again = try DatabaseURL(fixed.absoluteString)
+        #expect(again.minimumConnections == 10 && again.maximumConnections == 10 && again.healthCheckPeriod == nil)
+        #expect(try DatabaseURL("postgres://app@db/obotcall?pool_health_check_period=5").clientConfiguration().options
+            .keepAliveBehavior?.frequency == .seconds(5))
+        // A minimum above the maximum is capped rather than refused.
+        #expect(try DatabaseURL("postgres://app@db/obotcall?pool_max_conns=4&pool_min_conns=8").clientConfiguration().options
+            .minimumConnections == 4)
+        for bad in ["pool_min_conns=-1", "pool_min_conns=x", "pool_health_check_period=-5", "pool_health_check_period=soon"] {
+            #expect(throws: DatabaseURLError.self, "\(bad)") { try DatabaseURL("postgres://app@db/obotcall?\(bad)") }
+        }
     }
 }

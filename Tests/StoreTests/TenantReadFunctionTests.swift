@@ -43,7 +43,7 @@ import TestSupport
             // Inside another tenant's transaction, that tenant is still in place afterwards.
             let (read, setting) = try await database.runtime.withTenant(other) { tx in
                 let rows = try await tx.query(
-                    "SELECT count(*) FROM inter_app.tenant_intervention(\(tenant), (SELECT gen_random_uuid()))")
+                    "SELECT count(*) FROM inter_app.tenant_intervention(\(tenant), (SELECT gen_random_uuid())) WHERE id IS NOT NULL")
                 let setting = try await tx.query("SELECT current_setting('app.tenant_id', true)").first?.decode(String.self)
                 return (try rows.first?.decode(Int.self), setting)
             }

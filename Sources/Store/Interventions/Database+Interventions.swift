@@ -27,7 +27,7 @@ struct TenantInterventionStatement: PostgresPreparedStatement {
     static let name = "obotcall_tenant_intervention_v1"
     static let sql = """
         SELECT id, reference, title, description, status, scheduled_at, technician, address
-        FROM inter_app.tenant_intervention($1, $2)
+        FROM inter_app.tenant_intervention($1, $2) WHERE id IS NOT NULL
         """
     static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid]
     typealias Row = InterventionRecord

@@ -5,7 +5,6 @@ import Metrics
 import Prometheus
 import Domain
 import Hummingbird
-import NIOCore
 import Queue
 import Redis
 import ServiceLifecycle
@@ -30,20 +29,10 @@ struct APICommand: AsyncParsableCommand {
     var jwksFile: String?
     @Option(help: "Largest property-import upload in bytes (default: $MAX_IMPORT_BYTES or 10485760).")
     var maxImportBytes: Int?
-    @Option(help: "Threads serving network I/O (HTTP, PostgreSQL, Redis) (default: $API_EVENT_LOOPS or half the CPU cores, at least 1).")
-    var eventLoops: Int?
-
-    /// Half the cores: request handling itself runs on Swift's task pool, which already has a
-    /// thread per core, and the API usually shares its machine with PostgreSQL or Redis. On the
-    /// 2-core benchmark machine one I/O thread served 5–20 % more requests than two.
-    static var defaultEventLoops: Int { max(1, ProcessInfo.processInfo.activeProcessorCount / 2) }
 
     func run() async throws {
-        let environment = ProcessEnvironment()
-        // Before anything touches NIO's shared event loop group, which this sizes.
-        NIOSingletons.groupLoopCountSuggestion = try Self.integer(
-            eventLoops, "API_EVENT_LOOPS", default: Self.defaultEventLoops, range: 1...256, environment: environment)
         let logger = LogSetup.logger(label: "obotcall.api")
+        let environment = ProcessEnvironment()
         let url = try database.url()
         let port = try self.port ?? environment["API_PORT"].map { text in
             guard let port = Int(text), (1...65535).contains(port) else { throw ValidationError("API_PORT '\(text)' is not a port") }
@@ -86,10 +75,20 @@ struct APICommand: AsyncParsableCommand {
 
     /// Options first, then the environment, then defaults; every value checked.
     static func options(rateLimit: Int?, corsOrigins: String?, maxImportBytes: Int?, environment: ProcessEnvironment) throws -> APIOptions {
+        func integer(_ option: Int?, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+            if let option {
+                guard range.contains(option) else { throw ValidationError("\(name) must be between \(range.lowerBound) and \(range.upperBound)") }
+                return option
+            }
+            guard let text = environment[name] else { return value }
+            guard let parsed = Int(text), range.contains(parsed) else {
+                throw ValidationError("\(name) '\(text)' must be a whole number between \(range.lowerBound) and \(range.upperBound)")
+            }
+            return parsed
+        }
         var options = APIOptions()
-        options.rateLimit = try integer(rateLimit, "RATE_LIMIT_PER_MINUTE", default: 100, range: 0...1_000_000, environment: environment)
-        options.maxImportBody = try integer(
-            maxImportBytes, "MAX_IMPORT_BYTES", default: 10 << 20, range: 1...(100 << 20), environment: environment)
+        options.rateLimit = try integer(rateLimit, "RATE_LIMIT_PER_MINUTE", default: 100, range: 0...1_000_000)
+        options.maxImportBody = try integer(maxImportBytes, "MAX_IMPORT_BYTES", default: 10 << 20, range: 1...(100 << 20))
         let origins = (corsOrigins ?? environment["CORS_ORIGINS"] ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         for origin in origins where origin != "*" {
@@ -99,20 +98,5 @@ struct APICommand: AsyncParsableCommand {
         }
         options.corsOrigins = origins
         return options
-    }
-
-    /// The option when given, else the environment variable `name`, else `value`; checked against `range`.
-    static func integer(
-        _ option: Int?, _ name: String, default value: Int, range: ClosedRange<Int>, environment: ProcessEnvironment
-    ) throws -> Int {
-        if let option {
-            guard range.contains(option) else { throw ValidationError("\(name) must be between \(range.lowerBound) and \(range.upperBound)") }
-            return option
-        }
-        guard let text = environment[name] else { return value }
-        guard let parsed = Int(text), range.contains(parsed) else {
-            throw ValidationError("\(name) '\(text)' must be a whole number between \(range.lowerBound) and \(range.upperBound)")
-        }
-        return parsed
     }
 }
