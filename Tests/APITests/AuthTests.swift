@@ -78,7 +78,7 @@ struct AuthTests {
     @Test func tokenCacheHonoursExpiryAgeAndCapacity() {
         let identity = Identity(userID: UUID(), tenant: TenantID(UUID()), role: .member, isPlatformAdmin: false)
         let now = Date()
-        let cache = VerifiedTokenCache(capacity: 3, maximumAge: 60)
+        let cache = VerifiedTokenCache(capacity: 16, maximumAge: 60, maximumTokenLength: 100)
         cache.insert(identity, for: "a", tokenExpiresAt: now.addingTimeInterval(10), now: now)
         #expect(cache.identity(for: "a", now: now.addingTimeInterval(9)) == identity)
         // Past the token's own expiry it is gone, whatever the cache's age limit.
@@ -90,12 +90,25 @@ struct AuthTests {
         // An already expired token is not stored.
         cache.insert(identity, for: "c", tokenExpiresAt: now.addingTimeInterval(-1), now: now)
         #expect(cache.count == 0)
-        // Bounded: the newest entry is always kept, the count never passes the capacity.
-        for index in 0..<10 {
+        // Too long to be worth keeping: verified every time instead.
+        cache.insert(identity, for: String(repeating: "x", count: 101), tokenExpiresAt: now.addingTimeInterval(30), now: now)
+        #expect(cache.count == 0)
+        // Bounded: the newest entry is always kept, the count never passes the capacity, and a
+        // full cache of live tokens drops only a part of them.
+        for index in 0..<40 {
             cache.insert(identity, for: "t\(index)", tokenExpiresAt: now.addingTimeInterval(30), now: now)
-            #expect(cache.count <= 3)
+            #expect(cache.count <= 16)
             #expect(cache.identity(for: "t\(index)", now: now) == identity)
         }
+        #expect(cache.count >= 14)
+        // Expired entries go first when the cache is full.
+        var filler = 0
+        while cache.count < 16 {
+            cache.insert(identity, for: "f\(filler)", tokenExpiresAt: now.addingTimeInterval(30), now: now)
+            filler += 1
+        }
+        cache.insert(identity, for: "late", tokenExpiresAt: now.addingTimeInterval(90), now: now.addingTimeInterval(31))
+        #expect(cache.count == 1)
     }
 
     @Test func shortSecretsAreRefused() async throws {

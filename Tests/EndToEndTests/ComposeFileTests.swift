@@ -45,7 +45,7 @@ struct ComposeFileTests {
         let url = try DatabaseURL(try #require(api["DATABASE_URL"] as? String)
             .replacingOccurrences(of: #"\$\{[^}]*\}"#, with: "secret", options: .regularExpression))
         #expect(url.minimumConnections == url.maximumConnections)
-        #expect(url.healthCheckPeriod == nil)
+        #expect(url.keepAliveSeconds == nil)
     }
 
     @Test func everyCommandNamesARealObotcallSubcommandAndOption() async throws {

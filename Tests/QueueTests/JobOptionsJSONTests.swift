@@ -16,7 +16,7 @@ import Testing
 
     @Test func matchesJSONEncoderForRandomOptions() throws {
         var generator = SystemRandomNumberGenerator()
-        let keeps: [KeepJobs?] = [nil, .all, .none, .last(7), .age(seconds: 60, count: nil, limit: nil), .age(seconds: 5, count: 3, limit: 50)]
+        let keeps: [KeepJobs?] = [nil, .all, KeepJobs.none, .last(7), .age(seconds: 60, count: nil, limit: nil), .age(seconds: 5, count: 3, limit: 50)]
         let ids: [String?] = [nil, "plain", "with \"quote\" and \\ slash", "tab\tnew\nline\r", "ctl\u{01}\u{1f}", "accents éà 日本 🚀"]
         for _ in 0..<500 {
             let options = JobOptions(
@@ -38,6 +38,8 @@ import Testing
             let stored = StoredJobOptions(options)
             let written = stored.json()
             let expected = try Self.encoderJSON(stored)
+            // Byte for byte: true stays true (not 1), numbers and strings are written the same way.
+            #expect(written == expected)
             #expect(try Self.parsed(written) == Self.parsed(expected), "\(written) vs \(expected)")
             // Read back, the options are the ones given.
             #expect(StoredJobOptions(json: written) == stored)
@@ -50,6 +52,9 @@ import Testing
             removeOnComplete: .age(seconds: 604_800, count: 10_000, limit: nil), removeOnFail: .last(100)))
         #expect(stored.json() == (try Self.encoderJSON(stored)))
         #expect(StoredJobOptions(JobOptions()).json() == #"{"attempts":1,"delay":0}"#)
+        let flags = StoredJobOptions(JobOptions(
+            lifo: true, removeOnComplete: KeepJobs.none, removeOnFail: .all, deduplication: .init(id: "d", extend: true, replace: true)))
+        #expect(flags.json() == #"{"attempts":1,"de":{"extend":true,"id":"d","replace":true},"delay":0,"lifo":true,"removeOnComplete":true,"removeOnFail":false}"#)
     }
 
     @Test func escapesEveryControlCharacter() throws {

@@ -95,17 +95,17 @@ struct StoreErrorTests {
         #expect(plain.minimumConnections == 0)
         #expect(plain.keepAliveBehavior?.frequency == .seconds(30))
         // A fixed-size pool without keep-alive queries, as compose.yml runs it.
-        let fixed = try DatabaseURL("postgres://app@db/obotcall?pool_max_conns=10&pool_min_conns=10&pool_health_check_period=0")
+        let fixed = try DatabaseURL("postgres://app@db/obotcall?pool_max_conns=10&pool_min_conns=10&pool_keepalive_seconds=0")
         #expect(fixed.clientConfiguration().options.minimumConnections == 10)
         #expect(fixed.clientConfiguration().options.keepAliveBehavior == nil)
         let again = try DatabaseURL(fixed.absoluteString)
-        #expect(again.minimumConnections == 10 && again.maximumConnections == 10 && again.healthCheckPeriod == nil)
-        #expect(try DatabaseURL("postgres://app@db/obotcall?pool_health_check_period=5").clientConfiguration().options
+        #expect(again.minimumConnections == 10 && again.maximumConnections == 10 && again.keepAliveSeconds == nil)
+        #expect(try DatabaseURL("postgres://app@db/obotcall?pool_keepalive_seconds=5").clientConfiguration().options
             .keepAliveBehavior?.frequency == .seconds(5))
         // A minimum above the maximum is capped rather than refused.
         #expect(try DatabaseURL("postgres://app@db/obotcall?pool_max_conns=4&pool_min_conns=8").clientConfiguration().options
             .minimumConnections == 4)
-        for bad in ["pool_min_conns=-1", "pool_min_conns=x", "pool_health_check_period=-5", "pool_health_check_period=soon"] {
+        for bad in ["pool_min_conns=-1", "pool_min_conns=x", "pool_keepalive_seconds=-5", "pool_keepalive_seconds=soon"] {
             #expect(throws: DatabaseURLError.self, "\(bad)") { try DatabaseURL("postgres://app@db/obotcall?\(bad)") }
         }
     }

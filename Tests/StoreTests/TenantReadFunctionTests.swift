@@ -36,19 +36,25 @@ import TestSupport
 
     @Test func leavesNoTenantBehind() async throws {
         try await TestDatabase.with { database in
-            let tenant = UUID(), other = TenantID(UUID())
-            for statement in SQLScript.statements(in: TenantIsolationTests.seed(tenant, tag: "a")) {
+            let tenant = UUID(), other = UUID()
+            for statement in SQLScript.statements(in: TenantIsolationTests.seed(tenant, tag: "a") + TenantIsolationTests.seed(other, tag: "b")) {
                 _ = try await database.admin.client.query(PostgresQuery(unsafeSQL: statement)).collect()
             }
-            // Inside another tenant's transaction, that tenant is still in place afterwards.
-            let (read, setting) = try await database.runtime.withTenant(other) { tx in
-                let rows = try await tx.query(
-                    "SELECT count(*) FROM inter_app.tenant_intervention(\(tenant), (SELECT gen_random_uuid())) WHERE id IS NOT NULL")
+            let id = try #require(try await database.admin.client.query(
+                "SELECT id FROM inter_app.interventions WHERE tenant_id = \(tenant)").collect().first?.decode(UUID.self))
+            // Inside the other tenant's transaction: the function reads as the tenant it is given,
+            // and afterwards the transaction is the other tenant's again, for the policies too.
+            let (read, setting, visibleAfter) = try await database.runtime.withTenant(TenantID(other)) { tx in
+                let read = try await tx.query(
+                    "SELECT count(*) FROM inter_app.tenant_intervention(\(tenant), \(id)) WHERE id IS NOT NULL"
+                ).first?.decode(Int.self)
                 let setting = try await tx.query("SELECT current_setting('app.tenant_id', true)").first?.decode(String.self)
-                return (try rows.first?.decode(Int.self), setting)
+                let visible = try await tx.query("SELECT count(*) FROM inter_app.interventions WHERE id = \(id)").first?.decode(Int.self)
+                return (read, setting, visible)
             }
-            #expect(read == 0)
-            #expect(setting == other.description)
+            #expect(read == 1)
+            #expect(setting == other.uuidString.lowercased())
+            #expect(visibleAfter == 0)
             // On its own, the statement's transaction ends with it: later statements see no tenant.
             _ = try await database.runtime.intervention(UUID(), of: TenantID(tenant))
             for _ in 0..<10 {

@@ -4,7 +4,7 @@ import NIOSSL
 
 /// A PostgreSQL connection described by a `postgres://` URL, as in `DATABASE_URL`.
 ///
-/// Accepted form: `postgres[ql]://user[:password]@host[:port]/database[?sslmode=disable|prefer|require&application_name=…&pool_max_conns=N&pool_min_conns=N&pool_health_check_period=S]`.
+/// Accepted form: `postgres[ql]://user[:password]@host[:port]/database[?sslmode=disable|prefer|require&application_name=…&pool_max_conns=N&pool_min_conns=N&pool_keepalive_seconds=S]`.
 /// A host that starts with `/` (percent-encoded, or given as `?host=/path`) is a unix socket directory,
 /// as libpq does it.
 public struct DatabaseURL: Sendable, CustomStringConvertible {
@@ -16,20 +16,19 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
     public var sslMode: SSLMode
     public var applicationName: String?
     public var unixSocketDirectory: String?
-    /// Most connections the process's pool opens (`pool_max_conns`, as pgx names it). PostgreSQL
-    /// runs one process per connection, so on a small machine a few busy connections beat many
-    /// half-idle ones.
+    /// Most connections the process's pool opens (`pool_max_conns`, as pgx names it); each one is
+    /// a PostgreSQL backend process, so size `max_connections` for every process's maximum.
     public var maximumConnections: Int = DatabaseURL.defaultMaximumConnections
     public static let defaultMaximumConnections = 20
     /// Connections kept open even when idle (`pool_min_conns`). The pool arms an idle-timeout timer
     /// each time a connection above this number is returned, so a busy process does less work
     /// when this equals the maximum (a fixed-size pool).
     public var minimumConnections: Int = 0
-    /// Seconds between keep-alive queries on an idle connection (`pool_health_check_period`); `nil`
+    /// Seconds between keep-alive queries on an idle connection (`pool_keepalive_seconds`); `nil`
     /// (`0` in the URL) turns them off. They find connections a NAT or firewall dropped silently,
     /// but the pool arms a timer for them each time a connection is returned; inside one network
     /// (compose) a closed connection is noticed without them.
-    public var healthCheckPeriod: Int? = 30
+    public var keepAliveSeconds: Int? = 30
 
     public enum SSLMode: String, Sendable {
         case disable, prefer, require
@@ -83,12 +82,12 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
                     throw DatabaseURLError("DATABASE_URL pool_min_conns '\(item.value ?? "")' must be a number from 0 to 1000")
                 }
                 self.minimumConnections = value
-            case "pool_health_check_period":
+            case "pool_keepalive_seconds":
                 guard let value = item.value.flatMap({ Int($0) }), (0...86_400).contains(value) else {
                     throw DatabaseURLError(
-                        "DATABASE_URL pool_health_check_period '\(item.value ?? "")' must be seconds from 0 (off) to 86400")
+                        "DATABASE_URL pool_keepalive_seconds '\(item.value ?? "")' must be seconds from 0 (off) to 86400")
                 }
-                self.healthCheckPeriod = value == 0 ? nil : value
+                self.keepAliveSeconds = value == 0 ? nil : value
             default:
                 continue
             }
@@ -118,8 +117,8 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
             query.append(URLQueryItem(name: "pool_max_conns", value: String(maximumConnections)))
         }
         if minimumConnections != 0 { query.append(URLQueryItem(name: "pool_min_conns", value: String(minimumConnections))) }
-        if healthCheckPeriod != 30 {
-            query.append(URLQueryItem(name: "pool_health_check_period", value: String(healthCheckPeriod ?? 0)))
+        if keepAliveSeconds != 30 {
+            query.append(URLQueryItem(name: "pool_keepalive_seconds", value: String(keepAliveSeconds ?? 0)))
         }
         components.queryItems = query
         return components.string ?? description
@@ -143,7 +142,7 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.minimumConnections = min(minimumConnections, maximumConnections)
-        configuration.options.keepAliveBehavior = healthCheckPeriod.map { .init(frequency: .seconds($0)) }
+        configuration.options.keepAliveBehavior = keepAliveSeconds.map { .init(frequency: .seconds($0)) }
         if let applicationName {
             configuration.options.additionalStartupParameters.append(("application_name", applicationName))
         }
