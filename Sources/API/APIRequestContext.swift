@@ -33,6 +33,16 @@ public struct APIRequestContext: RequestContext {
         return encoder
     }()
 
+    /// The context of the request the current task serves, bound by ``RequestScopeMiddleware``
+    /// for the generated operations (whose handlers receive only their typed input).
+    @TaskLocal static var current: APIRequestContext?
+
+    /// The current request's context; a wiring error when no middleware bound it.
+    static func requireCurrent() throws -> APIRequestContext {
+        guard let current else { throw HTTPError(.internalServerError, message: "no request context is bound") }
+        return current
+    }
+
     /// The caller, or 401.
     public func requireIdentity() throws -> Identity {
         guard let identity else { throw HTTPError(.unauthorized, message: "authentication required") }

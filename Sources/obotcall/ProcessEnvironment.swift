@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Store
 
 /// Reads the process environment, with the names the README and compose.yml document.
 struct ProcessEnvironment {
@@ -20,6 +21,25 @@ struct ProcessEnvironment {
             throw ValidationError("\(name) is not set: \(hint)")
         }
         return value
+    }
+
+    /// `AGENT_MODELS`: the models agents may use, comma-separated; `nil` (unset) allows any.
+    var agentModels: Set<String>? {
+        guard let text = self["AGENT_MODELS"] else { return nil }
+        return Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+    }
+
+    /// `AGENT_DAILY_TOKEN_BUDGET` and `AGENT_MONTHLY_TOKEN_BUDGET`: model tokens a tenant without
+    /// budgets of its own may use per UTC day and month; unset means no limit.
+    func tokenBudgets() throws -> TokenBudgetDefaults {
+        func budget(_ name: String) throws -> Int? {
+            guard let text = self[name] else { return nil }
+            guard let value = Int(text), (0...1_000_000_000_000).contains(value) else {
+                throw ValidationError("\(name) '\(text)' must be a whole number of tokens between 0 and 1000000000000")
+            }
+            return value
+        }
+        return TokenBudgetDefaults(daily: try budget("AGENT_DAILY_TOKEN_BUDGET"), monthly: try budget("AGENT_MONTHLY_TOKEN_BUDGET"))
     }
 }
 

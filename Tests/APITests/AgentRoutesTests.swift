@@ -63,7 +63,7 @@ struct AgentRoutesTests {
     @Test(arguments: [
         (#"{"provider":"scripted","model":"m"}"#, "name: is required"),
         (#"{"name":"A","provider":"skynet","model":"m"}"#, "provider: must be one of"),
-        (#"{"name":"A","provider":"openai","model":"m","tools":["rm_rf"]}"#, "tools: 'rm_rf' is not a tool"),
+        (#"{"name":"A","provider":"openai","model":"m","tools":["rm_rf"]}"#, "tools[0]: must be one of search_properties"),
         (#"{"name":"A","provider":"openai","model":"m","maxSteps":0}"#, "maxSteps:"),
         (#"{"name":"A","provider":"openai"}"#, "model: is required"),
     ])

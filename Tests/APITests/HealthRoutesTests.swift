@@ -9,15 +9,17 @@ import Testing
 import TestSupport
 @testable import API
 
+/// `/health` and `/ready` on both listeners: the public one says up or down, the operations
+/// listener adds latencies and errors.
 struct HealthRoutesTests {
-    struct Failure: Error, CustomStringConvertible { var description: String { "connection refused" } }
+    struct Failure: Error, CustomStringConvertible { var description: String { "connection refused to 10.0.0.5:5432" } }
 
-    static func app(_ checks: [ReadinessCheck]) -> some ApplicationProtocol {
-        Application(router: APIApplication.healthRouter(readiness: checks))
+    static func operations(_ checks: [ReadinessCheck], timeout: Duration = .seconds(2)) -> some ApplicationProtocol {
+        Application(router: APIApplication.operationsRouter(readiness: checks, metrics: nil, timeout: timeout))
     }
 
     @Test func healthAnswersWhileDependenciesAreDown() async throws {
-        try await Self.app([ReadinessCheck(name: "postgres") { throw Failure() }]).test(.router) { client in
+        try await Self.operations([ReadinessCheck(name: "postgres") { throw Failure() }]).test(.router) { client in
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body) == #"{"status":"ok"}"#)
@@ -25,26 +27,39 @@ struct HealthRoutesTests {
         }
     }
 
-    @Test func readyReportsEachDependency() async throws {
+    @Test func operationsReadyReportsEachDependency() async throws {
         let checks = [
             ReadinessCheck(name: "postgres") {},
             ReadinessCheck(name: "redis") { throw Failure() },
             ReadinessCheck(name: "slow") { try await Task.sleep(for: .seconds(30)) },
         ]
-        let app = Application(router: {
-            let router = Router(context: APIRequestContext.self)
-            HealthRoutes<APIRequestContext>(checks: checks, timeout: .milliseconds(200)).register(on: router)
-            return router
-        }())
-        try await app.test(.router) { client in
+        try await Self.operations(checks, timeout: .milliseconds(200)).test(.router) { client in
             try await client.execute(uri: "/ready", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
                 let report = try JSONDecoder().decode(ReadinessResponse.self, from: Data(response.body.readableBytesView))
                 #expect(report.status == "unavailable")
                 #expect(report.checks["postgres"]?.status == "up")
-                #expect(report.checks["redis"] == DependencyStatus(status: "down", latencyMs: nil, error: "connection refused"))
+                #expect(report.checks["redis"] == DependencyStatus(status: "down", latencyMs: nil, error: "connection refused to 10.0.0.5:5432"))
                 #expect(report.checks["slow"]?.status == "down")
                 #expect(report.checks["slow"]?.error?.contains("no answer within") == true)
+            }
+        }
+    }
+
+    /// The public `/ready` says which dependency is down, never why (hosts, ports, messages).
+    @Test func publicReadyIsRedacted() async throws {
+        try await APIHarness.with { harness in
+            var dependencies = harness.dependencies
+            dependencies.readiness = [ReadinessCheck(name: "postgres") {}, ReadinessCheck(name: "redis") { throw Failure() }]
+            try await Application(router: try APIApplication.router(dependencies), logger: APIHarness.logger).test(.router) { client in
+                try await client.execute(uri: "/ready", method: .get) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    let text = String(buffer: response.body)
+                    #expect(text == #"{"checks":{"postgres":{"status":"up"},"redis":{"status":"down"}},"status":"unavailable"}"#)
+                    #expect(!text.contains("10.0.0.5"))
+                }
+                // Operational endpoints are not on the public listener.
+                #expect(try await client.execute(uri: "/metrics", method: .get) { $0.status } == .notFound)
             }
         }
     }
@@ -57,7 +72,7 @@ struct HealthRoutesTests {
             ReadinessCheck(name: "redis") { try await redis.execute(.ping()) },
         ]
         // A generous check timeout: this test is about real dependencies answering, not speed.
-        let router = APIApplication.healthRouter(readiness: checks, timeout: .seconds(30))
+        let router = APIApplication.operationsRouter(readiness: checks, metrics: nil, timeout: .seconds(30))
         try await Application(router: router, services: [database, redis]).test(.router) { client in
             try await client.execute(uri: "/ready", method: .get) { response in
                 #expect(response.status == .ok)
@@ -70,7 +85,7 @@ struct HealthRoutesTests {
     }
 
     @Test func unknownRoutesUseTheErrorEnvelope() async throws {
-        try await Self.app([]).test(.router) { client in
+        try await Self.operations([]).test(.router) { client in
             try await client.execute(uri: "/nope", method: .get) { response in
                 #expect(response.status == .notFound)
                 #expect(response.headers[.contentType] == "application/json; charset=utf-8")

@@ -87,7 +87,9 @@ struct InterventionRoutesTests {
 
     @Test(arguments: [
         (#"{"title":"No reference"}"#, "reference: is required"),
-        (#"{"reference":"","title":"Empty"}"#, "reference: must be 1 to 100 characters"),
+        (#"{"reference":"","title":"Empty"}"#, "reference: must contain a character other than spaces"),
+        (#"{"reference":" \t ","title":"Blank"}"#, "reference: must contain a character other than spaces"),
+        (#"{"reference":"R","title":"T","description":"a\u0000b"}"#, "description: must not contain NUL characters"),
         (#"{"reference":"R","title":"T","status":"exploded"}"#, "status: must be one of"),
         (#"{"reference":"R","title":42}"#, "title: must be a string"),
         (#"{"reference":"R","title":"T","scheduledAt":"tomorrow"}"#, "scheduledAt"),

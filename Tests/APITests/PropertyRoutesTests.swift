@@ -56,7 +56,7 @@ struct PropertyRoutesTests {
         (#"{"externalRef":"R","title":"T","propertyType":"castle"}"#, "propertyType:"),
         (#"{"externalRef":"R","title":"T","propertyType":"house","price":-1}"#, "price:"),
         (#"{"externalRef":"R","title":"T","propertyType":"house","postalCode":"x"}"#, "postalCode:"),
-        (#"{"externalRef":"R","title":"T","propertyType":"house","rooms":"three"}"#, "rooms: must be a number"),
+        (#"{"externalRef":"R","title":"T","propertyType":"house","rooms":"three"}"#, "rooms: must be a whole number"),
     ])
     func invalidPropertiesAre400NamingTheField(json: String, message: String) async throws {
         try await APIHarness.with { harness in

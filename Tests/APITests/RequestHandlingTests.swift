@@ -126,7 +126,8 @@ struct RequestHandlingTests {
             let user = UUID()
             let token = try await APIHarness.token(tenant: harness.tenantA, user: user)
             let other = try await APIHarness.token(tenant: harness.tenantA)
-            let options = APIOptions(rateLimit: 5, rateLimitWindow: .seconds(60))
+            // A window of an hour: the fixed window cannot roll over in the middle of the test.
+            let options = APIOptions(rateLimit: 5, rateLimitWindow: .seconds(3_600))
             let first = try harness.app(options: options, rateLimited: true)
             let second = try harness.app(options: options, rateLimited: true)
             try await first.test(.router) { one in
@@ -143,7 +144,7 @@ struct RequestHandlingTests {
                     let limited = try await two.execute(uri: "/api/interventions", method: .get, headers: Self.headers(token: token)) { $0 }
                     #expect(limited.status == .tooManyRequests)
                     let retryAfter = try #require(limited.headers[.retryAfter].flatMap { Int($0) })
-                    #expect((1...60).contains(retryAfter))
+                    #expect((1...3_600).contains(retryAfter))
                     #expect(String(buffer: limited.body).contains("rate limit"))
                     // Another user has a budget of their own.
                     #expect(try await one.call(.get, "/api/interventions", token: other).status == .ok)
@@ -161,48 +162,18 @@ struct RequestHandlingTests {
                 // Repeats land on the same series (the middleware keeps it after the first request).
                 for _ in 0..<3 { _ = try await client.call(.get, "/api/interventions", token: token) }
                 _ = try await client.call(.get, "/api/\(UUID())", token: token)
-                let text = try await client.execute(uri: "/metrics", method: .get) { response in
-                    #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
-                    return String(buffer: response.body)
-                }
+                let text = try await Application(router: APIApplication.operationsRouter(readiness: [], metrics: registry))
+                    .test(.router) { operations in
+                        try await operations.execute(uri: "/metrics", method: .get) { response in
+                            #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                            return String(buffer: response.body)
+                        }
+                    }
                 #expect(text.contains(#"obotcall_http_requests_total{method="GET",route="/api/interventions/{id}",status="404"} 1"#))
                 #expect(text.contains(#"obotcall_http_requests_total{method="GET",route="/api/interventions",status="200"} 3"#))
                 #expect(text.contains(#"obotcall_http_request_duration_seconds_count{method="GET",route="/api/interventions"} 3"#))
                 #expect(text.contains(#"obotcall_http_requests_total{method="GET",route="unmatched",status="404"} 1"#))
                 #expect(text.contains("obotcall_http_request_duration_seconds_bucket"))
-            }
-        }
-    }
-
-    /// Every route of the router is in the OpenAPI document and every documented route exists.
-    @Test func openAPIDocumentMatchesTheRouter() async throws {
-        try await APIHarness.with { harness in
-            var dependencies = harness.dependencies
-            dependencies.metrics = PrometheusCollectorRegistry()
-            let (router, _) = try APIApplication.build(dependencies)
-            let served = Set(router.routes.map { "\($0.method.rawValue) \(OpenAPIDocument.openAPIPath($0.path.description))" })
-            #expect(served.count > 10)
-            let app = Application(router: router, logger: APIHarness.logger)
-            try await app.test(.router) { client in
-                let document = try await client.execute(uri: "/openapi.json", method: .get) { response in
-                    #expect(response.status == .ok)
-                    return try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
-                }
-                #expect(document?["openapi"] as? String == "3.1.0")
-                let paths = try #require(document?["paths"] as? [String: [String: Any]])
-                var documented: Set<String> = []
-                for (path, operations) in paths {
-                    for (method, operation) in operations {
-                        documented.insert("\(method.uppercased()) \(path)")
-                        let summary = (operation as? [String: Any])?["summary"] as? String
-                        #expect(summary?.isEmpty == false, "\(method) \(path) has no summary")
-                    }
-                }
-                #expect(served.subtracting(documented).isEmpty, "served but not documented: \(served.subtracting(documented).sorted())")
-                #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served).sorted())")
-                let secured = (paths["/api/interventions/{id}"]?["get"] as? [String: Any])?["security"]
-                #expect(secured != nil)
-                #expect((paths["/health"]?["get"] as? [String: Any])?["security"] == nil)
             }
         }
     }

@@ -40,7 +40,8 @@ struct BinaryStackTests {
             #expect(claims.sub.value == user)
 
             let port = try await Self.freePort()
-            let api = try ChildProcess(ChildProcess.obotcallPath, ["api", "--port", "\(port)"], environment: [
+            let opsPort = try await Self.freePort()
+            let api = try ChildProcess(ChildProcess.obotcallPath, ["api", "--port", "\(port)", "--ops-port", "\(opsPort)"], environment: [
                 "DATABASE_URL": database.runtimeURL.absoluteString,
                 "REDIS_URL": try TestEnvironment.redisURL(),
                 "JWT_SECRET": Self.secret,
@@ -50,6 +51,14 @@ struct BinaryStackTests {
             #expect(ready?.status == "ready", "api stderr: \(api.standardError)")
             #expect(ready?.checks["postgres"]?.status == "up")
             #expect(ready?.checks["redis"]?.status == "up")
+            // The public answer names no latency or error; the operations listener has them, and the metrics.
+            #expect(ready?.checks["postgres"]?.latencyMs == nil)
+            let details = try await Self.waitForReady(port: opsPort)
+            #expect(details?.checks["postgres"]?.latencyMs != nil)
+            var metrics = HTTPClientRequest(url: "http://127.0.0.1:\(opsPort)/metrics")
+            metrics.method = .GET
+            let scraped = try await HTTPClient.shared.execute(metrics, timeout: .seconds(10))
+            #expect(scraped.status == .ok)
             api.signal(SIGTERM)
             let status = try await api.waitForExit(timeout: .seconds(30))
             #expect(status == 0, "api did not stop cleanly on SIGTERM: \(api.standardError)")

@@ -25,7 +25,9 @@ struct ImportThroughAPITests {
                 "JWT_SECRET": Self.secret, "QUEUE_PREFIX": prefix,
             ]
             let port = try await BinaryStackTests.freePort()
-            let api = try ChildProcess(ChildProcess.obotcallPath, ["api", "--port", "\(port)"], environment: environment)
+            let opsPort = try await BinaryStackTests.freePort()
+            let api = try ChildProcess(
+                ChildProcess.obotcallPath, ["api", "--port", "\(port)", "--ops-port", "\(opsPort)"], environment: environment)
             defer { api.signal(SIGKILL) }
             #expect(try await BinaryStackTests.waitForReady(port: port)?.status == "ready", "api: \(api.standardError.suffix(2_000))")
             let base = "http://127.0.0.1:\(port)"

@@ -26,6 +26,8 @@ import TestSupport
             INSERT INTO agent_app.agents (id, tenant_id, name, provider, model) VALUES ('\(agent)', '\(tenant)', 'Agent', 'scripted', 'm');
             INSERT INTO agent_app.agent_runs (id, tenant_id, agent_id) VALUES ('\(run)', '\(tenant)', '\(agent)');
             INSERT INTO agent_app.agent_run_steps (tenant_id, run_id, seq, kind, payload) VALUES ('\(tenant)', '\(run)', 1, 'model_response', '{}');
+            INSERT INTO agent_app.token_budgets (tenant_id, daily_tokens, monthly_tokens) VALUES ('\(tenant)', 1000, 20000);
+            INSERT INTO agent_app.token_usage (tenant_id, day, tokens) VALUES ('\(tenant)', current_date, 42);
             """
     }
 
@@ -87,12 +89,18 @@ import TestSupport
         let tenant = TenantID(own)
         let ownRows = try await Self.count(database.admin, "SELECT count(*)::int FROM \(table.qualified) WHERE tenant_id = '\(own)'")
 
+        // A table the runtime role may not update or delete from (read-only to it) is isolated
+        // for those verbs by its privileges; the row checks apply to the verbs it holds.
+        let mayUpdate = try await Self.count(
+            database.admin, "SELECT has_table_privilege('obotcall_app', '\(table.qualified)', 'UPDATE')::int")
+        let mayDelete = try await Self.count(
+            database.admin, "SELECT has_table_privilege('obotcall_app', '\(table.qualified)', 'DELETE')::int")
         let (visible, foreign, updated, deleted) = try await runtime.withTenant(tenant) { tx in
             let visible = try await tx.query(PostgresQuery(unsafeSQL: "SELECT 1 FROM \(table.qualified)")).count
             let foreign = try await tx.query(PostgresQuery(unsafeSQL: "SELECT 1 FROM \(table.qualified) WHERE tenant_id = '\(other)'")).count
-            let updated = try await tx.query(
+            let updated = mayUpdate == 0 ? 0 : try await tx.query(
                 PostgresQuery(unsafeSQL: "UPDATE \(table.qualified) SET tenant_id = tenant_id WHERE tenant_id = '\(other)' RETURNING 1")).count
-            let deleted = try await tx.query(
+            let deleted = mayDelete == 0 ? 0 : try await tx.query(
                 PostgresQuery(unsafeSQL: "DELETE FROM \(table.qualified) WHERE tenant_id = '\(other)' RETURNING 1")).count
             return (visible, foreign, updated, deleted)
         }

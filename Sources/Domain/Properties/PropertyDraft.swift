@@ -42,33 +42,51 @@ public struct PropertyDraft: Sendable, Equatable, Codable {
 
     /// The canonical field name of a column header, or `nil` for a column imports ignore.
     public static func field(forColumn column: String) -> String? {
-        aliases[column.trimmingSpaces.lowercased().replacing("-", with: "_")]
+        aliases[TextRules.trimmed(column).lowercased().replacing("-", with: "_")]
     }
 
-    /// Validates one row given as canonical field name → text (empty text means absent).
-    public static func validate(_ fields: [String: String]) -> Result<PropertyDraft, FieldProblems> {
+    /// How `validate` reads its fields.
+    public enum Reading: Sendable {
+        /// Import cells: blanks around values are dropped, an empty cell is an absent field, the
+        /// property type matches in any case, and a number may use a decimal comma.
+        case lenient
+        /// API bodies: values as given (an absent field is a missing key), as the API's document
+        /// describes them.
+        case exact
+    }
+
+    /// Validates one row given as canonical field name → text, with the database's own rules:
+    /// lengths in code points, no NUL.
+    public static func validate(_ fields: [String: String], reading: Reading = .lenient) -> Result<PropertyDraft, FieldProblems> {
         var problems: [FieldProblem] = []
         func text(_ name: String) -> String? {
-            guard let value = fields[name]?.trimmingSpaces, !value.isEmpty else { return nil }
+            guard let value = fields[name] else { return nil }
+            guard reading == .lenient else { return value }
+            let trimmed = TextRules.trimmed(value)
+            return trimmed.isEmpty ? nil : trimmed
+        }
+        func checked(_ name: String, _ value: String, maximum: Int) -> String {
+            if TextRules.containsNUL(value) {
+                problems.append(FieldProblem(field: name, message: "must not contain NUL characters"))
+            } else if TextRules.length(value) > maximum {
+                problems.append(FieldProblem(field: name, message: "must be at most \(maximum) characters"))
+            }
             return value
         }
         func required(_ name: String, maximum: Int) -> String {
-            guard let value = text(name) else {
+            guard let value = text(name), !TextRules.isBlank(value) else {
                 problems.append(FieldProblem(field: name, message: "is required"))
                 return ""
             }
-            if value.count > maximum { problems.append(FieldProblem(field: name, message: "must be at most \(maximum) characters")) }
-            return value
+            return checked(name, value, maximum: maximum)
         }
         func optional(_ name: String, maximum: Int) -> String? {
-            guard let value = text(name) else { return nil }
-            if value.count > maximum { problems.append(FieldProblem(field: name, message: "must be at most \(maximum) characters")) }
-            return value
+            text(name).map { checked(name, $0, maximum: maximum) }
         }
         func number(_ name: String, range: ClosedRange<Double>, description: String) -> Double? {
             guard let value = text(name) else { return nil }
             // A decimal comma (54,5) is as common in French files as a point.
-            let normalized = value.contains(",") ? value.replacing(",", with: ".") : value
+            let normalized = reading == .lenient && value.contains(",") ? value.replacing(",", with: ".") : value
             guard let parsed = Double(normalized), parsed.isFinite else {
                 problems.append(FieldProblem(field: name, message: "'\(value.prefix(40))' is not a number"))
                 return nil
@@ -84,7 +102,7 @@ public struct PropertyDraft: Sendable, Equatable, Codable {
         let title = required("title", maximum: 300)
         var propertyType = PropertyType.other
         if let value = text("property_type") {
-            if let parsed = PropertyType(rawValue: value.lowercased()) {
+            if let parsed = PropertyType(rawValue: reading == .lenient ? value.lowercased() : value) {
                 propertyType = parsed
             } else {
                 problems.append(FieldProblem(
@@ -95,7 +113,7 @@ public struct PropertyDraft: Sendable, Equatable, Codable {
             problems.append(FieldProblem(field: "property_type", message: "is required"))
         }
         let price = number("price", range: 0...999_999_999_999, description: "must be between 0 and 999999999999")
-        let surface = number("surface", range: 0.01...99_999_999, description: "must be greater than 0 and below 100000000")
+        let surface = number("surface", range: 0.01...99_999_999, description: "must be between 0.01 and 99999999")
         var rooms: Int?
         if let value = text("rooms") {
             if let parsed = Int(value), (0...1_000).contains(parsed) {
@@ -104,9 +122,10 @@ public struct PropertyDraft: Sendable, Equatable, Codable {
                 problems.append(FieldProblem(field: "rooms", message: "must be a whole number between 0 and 1000"))
             }
         }
-        let postalCode = optional("postal_code", maximum: 10)
+        let postalCode = text("postal_code")
         if let postalCode, !Self.isPostalCode(postalCode) {
-            problems.append(FieldProblem(field: "postal_code", message: "'\(postalCode)' is not a postal code (3 to 10 letters, digits, spaces or dashes)"))
+            problems.append(FieldProblem(
+                field: "postal_code", message: "'\(postalCode.prefix(40))' is not a postal code (3 to 10 letters, digits, spaces or dashes, with a digit)"))
         }
         let city = optional("city", maximum: 100)
         let address = optional("address", maximum: 300)
@@ -116,9 +135,13 @@ public struct PropertyDraft: Sendable, Equatable, Codable {
             rooms: rooms, postalCode: postalCode, city: city, address: address))
     }
 
+    /// 3 to 10 ASCII letters, digits, spaces or dashes, at least one a digit (the API document's
+    /// pattern for `postalCode`).
     static func isPostalCode(_ text: String) -> Bool {
-        (3...10).contains(text.count) && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == " " || $0 == "-") }
-            && text.contains(where: \.isNumber)
+        let scalars = text.unicodeScalars
+        return (3...10).contains(scalars.count)
+            && scalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == " " || $0 == "-" }
+            && scalars.contains { ("0"..."9").contains($0) }
     }
 }
 
@@ -135,15 +158,5 @@ public struct FieldProblem: Sendable, Equatable, Codable {
     public init(field: String, message: String) {
         self.field = field
         self.message = message
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        guard let first = self.first, let last = self.last, first.isWhitespace || last.isWhitespace else { return self }
-        var text = Substring(self)
-        while let first = text.first, first.isWhitespace { text.removeFirst() }
-        while let last = text.last, last.isWhitespace { text.removeLast() }
-        return String(text)
     }
 }

@@ -59,7 +59,12 @@ extension Queue {
 
     /// Where the job is, checking the states in BullMQ's order.
     public func state(of id: String) async throws -> JobState {
-        let replies = try await redis.pipeline([
+        Self.state(from: try await redis.pipeline(stateCommands(id)))
+    }
+
+    /// The commands whose replies tell a job's state, in BullMQ's order.
+    func stateCommands(_ id: String) -> [RedisCommand] {
+        [
             RedisCommand("ZSCORE", [.string(keys.completed), .string(id)], keyArguments: 0..<1),
             RedisCommand("ZSCORE", [.string(keys.failed), .string(id)], keyArguments: 0..<1),
             RedisCommand("ZSCORE", [.string(keys.delayed), .string(id)], keyArguments: 0..<1),
@@ -68,7 +73,10 @@ extension Queue {
             RedisCommand("LPOS", [.string(keys.wait), .string(id)], keyArguments: 0..<1),
             RedisCommand("LPOS", [.string(keys.legacyPaused), .string(id)], keyArguments: 0..<1),
             RedisCommand("ZSCORE", [.string(keys.waitingChildren), .string(id)], keyArguments: 0..<1),
-        ])
+        ]
+    }
+
+    static func state(from replies: [RESPToken]) -> JobState {
         let states: [JobState] = [.completed, .failed, .delayed, .prioritized, .active, .waiting, .waiting, .waitingChildren]
         for (reply, state) in zip(replies, states) where reply.value != .null && !reply.isError {
             return state
@@ -79,8 +87,7 @@ extension Queue {
     /// One page of the jobs in `state`: newest first for completed and failed, next-to-run first
     /// for waiting, prioritized and delayed.
     public func jobs(in state: JobState, offset: Int = 0, limit: Int = 50) async throws -> [Job] {
-        let start = max(0, offset)
-        let stop = start + max(1, min(limit, 1000)) - 1
+        let (start, stop) = Self.range(offset: offset, limit: limit)
         let command: RedisCommand
         switch state {
         case .waiting:
@@ -106,8 +113,7 @@ extension Queue {
     /// One tenant's jobs in this queue, newest first, from the tenant index (no scan). Entries
     /// whose job is gone (removed by a client that does not maintain the index) are dropped.
     public func jobs(tenant: String, offset: Int = 0, limit: Int = 50) async throws -> [Job] {
-        let start = max(0, offset)
-        let stop = start + max(1, min(limit, 1000)) - 1
+        let (start, stop) = Self.range(offset: offset, limit: limit)
         let indexKey = keys.tenantIndex(tenant)
         let ids = try await redis.execute(
             RedisCommand("ZREVRANGE", [.string(indexKey), .int(start), .int(stop)], keyArguments: 0..<1), as: [String].self)
@@ -126,9 +132,80 @@ extension Queue {
 
     /// The job's log lines, oldest first.
     public func logs(_ id: String, offset: Int = 0, limit: Int = 100) async throws -> [String] {
-        try await redis.execute(
-            RedisCommand("LRANGE", [.string(keys.logs(id)), .int(max(0, offset)), .int(max(0, offset) + max(1, limit) - 1)],
-                keyArguments: 0..<1), as: [String].self)
+        let (start, stop) = Self.range(offset: offset, limit: limit)
+        return try await redis.execute(
+            RedisCommand("LRANGE", [.string(keys.logs(id)), .int(start), .int(stop)], keyArguments: 0..<1), as: [String].self)
+    }
+
+    /// The largest offset a page query honours; beyond it a page is empty rather than a trap.
+    public static let maximumOffset = 1 << 40
+
+    /// Inclusive Redis index range of a page: `offset` clamped to 0…``maximumOffset`` and `limit` to
+    /// 1…1000, so `start + limit - 1` cannot overflow whatever a caller passes.
+    static func range(offset: Int, limit: Int) -> (start: Int, stop: Int) {
+        let start = min(max(0, offset), maximumOffset)
+        return (start, start + min(max(1, limit), 1000) - 1)
+    }
+
+    /// One tenant's job counts by state, over its `scanLimit` most recent jobs (the tenant index,
+    /// its states read in one pipelined round trip per 200 jobs).
+    public func counts(tenant: String, scanLimit: Int = 1_000) async throws -> Counts {
+        var counts = Counts()
+        counts.paused = try await isPaused()
+        var offset = 0
+        while offset < scanLimit {
+            let batch = try await jobIDs(tenant: tenant, offset: offset, limit: min(200, scanLimit - offset))
+            if batch.isEmpty { break }
+            offset += batch.count
+            for state in try await states(of: batch) {
+                switch state {
+                case .waiting: counts.waiting += 1
+                case .active: counts.active += 1
+                case .prioritized: counts.prioritized += 1
+                case .delayed: counts.delayed += 1
+                case .completed: counts.completed += 1
+                case .failed: counts.failed += 1
+                case .waitingChildren: counts.waitingChildren += 1
+                case .unknown: break
+                }
+            }
+        }
+        return counts
+    }
+
+    /// A page of one tenant's jobs in `state`, newest first, looking at its `scanLimit` most
+    /// recent jobs.
+    public func jobs(tenant: String, in state: JobState, offset: Int, limit: Int, scanLimit: Int = 10_000) async throws -> [Job] {
+        var matching: [String] = []
+        let wanted = min(max(0, offset), scanLimit) + min(max(1, limit), 1000)
+        var position = 0
+        while position < scanLimit && matching.count < wanted {
+            let batch = try await jobIDs(tenant: tenant, offset: position, limit: 200)
+            if batch.isEmpty { break }
+            position += batch.count
+            for (id, found) in zip(batch, try await states(of: batch)) where found == state { matching.append(id) }
+        }
+        let page = matching.dropFirst(min(max(0, offset), matching.count)).prefix(min(max(1, limit), 1000))
+        return try await jobs(ids: Array(page))
+    }
+
+    /// Ids from the tenant index, newest first.
+    func jobIDs(tenant: String, offset: Int, limit: Int) async throws -> [String] {
+        let (start, stop) = Self.range(offset: offset, limit: limit)
+        return try await redis.execute(
+            RedisCommand("ZREVRANGE", [.string(keys.tenantIndex(tenant)), .int(start), .int(stop)], keyArguments: 0..<1),
+            as: [String].self)
+    }
+
+    /// The states of many jobs in one pipelined round trip.
+    public func states(of ids: [String]) async throws -> [JobState] {
+        guard !ids.isEmpty else { return [] }
+        let commands = ids.flatMap(stateCommands)
+        let replies = try await redis.pipeline(commands)
+        let perJob = commands.count / ids.count
+        return (0..<ids.count).map { index in
+            Self.state(from: Array(replies[(index * perJob)..<((index + 1) * perJob)]))
+        }
     }
 
     /// Finished-job metrics: the running total and per-minute counts, newest minute first.

@@ -41,4 +41,16 @@ public struct TenantStore: Sendable {
                 """)
         }
     }
+
+    /// Sets the tenant's model-token budgets (`nil`: none of that kind, the deployment default applies).
+    public func setTokenBudget(tenant: TenantID, daily: Int?, monthly: Int?) async throws(StoreError) {
+        try await database.withTenant(tenant) { tx in
+            try await tx.query(
+                """
+                INSERT INTO agent_app.token_budgets (tenant_id, daily_tokens, monthly_tokens) VALUES (\(tenant.rawValue), \(daily), \(monthly))
+                ON CONFLICT (tenant_id) DO UPDATE SET daily_tokens = EXCLUDED.daily_tokens,
+                    monthly_tokens = EXCLUDED.monthly_tokens, updated_at = now()
+                """)
+        }
+    }
 }

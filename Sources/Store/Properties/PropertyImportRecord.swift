@@ -11,13 +11,22 @@ public struct PropertyImportRecord: Sendable, Equatable, Codable {
     public var updated: Int
     public var rejected: Int
     public var committedBatches: Int
-    /// JSON array of `{row, field, message}`.
+    /// JSON array of the first ``errorsShown`` kept row errors, `{row, field, message}`.
     public var rowErrors: String
+    /// Row errors kept (at most ``errorsKeptLimit``; more rows may have been rejected).
+    public var errorsKept: Int
+    /// JSON object: rejected field problems by field, over every row.
+    public var errorCounts: String
     public var error: String?
     public var jobID: String?
     public var createdAt: Date
     public var startedAt: Date?
     public var finishedAt: Date?
+
+    /// Row errors an import keeps (the first ones); the rest are only counted.
+    public static let errorsKeptLimit = 1_000
+    /// Row errors an import's record shows (`GET /api/property-imports/{id}`); the rest are paged.
+    public static let errorsShown = 20
 }
 
 /// A rejected import row: which row (1 = first data row), which field, why.

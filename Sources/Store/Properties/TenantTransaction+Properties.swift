@@ -23,17 +23,19 @@ extension TenantTransaction {
         let rows = try await query(
             """
             SELECT id, status, format, source_size, total_rows, inserted, updated, rejected, committed_batches,
-                   row_errors::text, error, job_id, created_at, started_at, finished_at
+                   jsonb_path_query_array(row_errors, '$[0 to \(unescaped: String(PropertyImportRecord.errorsShown - 1))]')::text,
+                   errors_kept, error_counts::text, error, job_id, created_at, started_at, finished_at
             FROM immo_app.property_imports WHERE id = \(id)
             """)
         guard let row = rows.first else { return nil }
         do {
-            let (id, status, format, size, total, inserted, updated, rejected, batches, errors, error, job, created, started, finished) =
-                try row.decode((UUID, String, String, Int, Int, Int, Int, Int, Int, String, String?, String?, Date, Date?, Date?).self)
+            let (id, status, format, size, total, inserted, updated, rejected, batches, errors, kept, counts, error, job, created,
+                 started, finished) = try row.decode(
+                    (UUID, String, String, Int, Int, Int, Int, Int, Int, String, Int, String, String?, String?, Date, Date?, Date?).self)
             return PropertyImportRecord(
                 id: id, status: status, format: format, sourceSize: size, totalRows: total, inserted: inserted, updated: updated,
-                rejected: rejected, committedBatches: batches, rowErrors: errors, error: error, jobID: job, createdAt: created,
-                startedAt: started, finishedAt: finished)
+                rejected: rejected, committedBatches: batches, rowErrors: errors, errorsKept: kept, errorCounts: counts, error: error,
+                jobID: job, createdAt: created, startedAt: started, finishedAt: finished)
         } catch {
             throw StoreError(error)
         }
@@ -62,7 +64,7 @@ extension TenantTransaction {
     /// applied twice). Returns the rows inserted and updated, or `nil` when the batch was already
     /// committed.
     public func commitImportBatch(
-        _ id: UUID, batch: Int, drafts: [PropertyDraft], rejectedRows: Int, errors: [ImportRowError], keptErrors: Int
+        _ id: UUID, batch: Int, drafts: [PropertyDraft], rejectedRows: Int, errors: [ImportRowError]
     ) async throws(StoreError) -> (inserted: Int, updated: Int)? {
         let claimed = try await query(
             """
@@ -105,18 +107,32 @@ extension TenantTransaction {
                 throw StoreError(error)
             }
         }
-        let kept = Array(errors.prefix(max(0, keptErrors)))
+        var counts: [String: Int] = [:]
+        for error in errors { counts[error.field, default: 0] += 1 }
         let errorsJSON: String
+        let countsJSON: String
         do {
-            errorsJSON = String(decoding: try JSONEncoder().encode(kept), as: UTF8.self)
+            errorsJSON = String(decoding: try JSONEncoder().encode(errors), as: UTF8.self)
+            countsJSON = String(decoding: try JSONEncoder().encode(counts), as: UTF8.self)
         } catch {
             throw StoreError(kind: .invalidInput, message: "row errors cannot be encoded: \(error)")
         }
+        let cap = PropertyImportRecord.errorsKeptLimit
+        // Errors are appended only while fewer than the cap are kept: once full, a batch no
+        // longer rewrites the list, and the counts by field still grow.
         try await query(
             """
             UPDATE immo_app.property_imports SET
                 inserted = inserted + \(inserted), updated = updated + \(updated), rejected = rejected + \(rejectedRows),
-                row_errors = row_errors || \(errorsJSON)::jsonb
+                row_errors = CASE WHEN errors_kept >= \(cap) OR \(errors.count) = 0 THEN row_errors
+                    ELSE jsonb_path_query_array(row_errors || \(errorsJSON)::jsonb, '$[0 to \(unescaped: String(cap - 1))]') END,
+                errors_kept = least(\(cap), errors_kept + \(errors.count)),
+                error_counts = (
+                    SELECT coalesce(jsonb_object_agg(field, total), '{}'::jsonb)
+                    FROM (SELECT field, sum(n::bigint) AS total
+                          FROM (SELECT key AS field, value AS n FROM jsonb_each_text(error_counts)
+                                UNION ALL SELECT key, value FROM jsonb_each_text(\(countsJSON)::jsonb)) AS parts
+                          GROUP BY field) AS sums)
             WHERE id = \(id)
             """)
         return (inserted, updated)
@@ -149,6 +165,24 @@ extension TenantTransaction {
             return PropertyDraft(
                 externalRef: ref, title: title, propertyType: .init(rawValue: type) ?? .other, price: price, surface: surface,
                 rooms: rooms, postalCode: postal, city: city, address: address)
+        } catch {
+            throw StoreError(error)
+        }
+    }
+
+    /// A page of the import's kept row errors, in row order, and how many are kept.
+    public func propertyImportErrors(_ id: UUID, offset: Int, limit: Int) async throws(StoreError) -> (errors: [ImportRowError], kept: Int)? {
+        let first = min(max(0, offset), PropertyImportRecord.errorsKeptLimit)
+        let last = first + min(max(1, limit), PropertyImportRecord.errorsKeptLimit) - 1
+        let rows = try await query(
+            """
+            SELECT jsonb_path_query_array(row_errors, '$[\(unescaped: String(first)) to \(unescaped: String(last))]')::text, errors_kept
+            FROM immo_app.property_imports WHERE id = \(id)
+            """)
+        guard let row = rows.first else { return nil }
+        do {
+            let (text, kept) = try row.decode((String, Int).self)
+            return (try JSONDecoder().decode([ImportRowError].self, from: Data(text.utf8)), kept)
         } catch {
             throw StoreError(error)
         }

@@ -14,12 +14,9 @@ public struct PropertyImportHandler: JobHandler {
     public let queue = QueueName.imports
     public let jobNames: Set<String> = [PropertyImportJob.name]
     let batchSize: Int
-    /// Row errors kept on the import record (all are counted).
-    let keptErrorsPerBatch: Int
 
-    public init(batchSize: Int = 500, keptErrorsPerBatch: Int = 100) {
+    public init(batchSize: Int = 500) {
         self.batchSize = max(1, batchSize)
-        self.keptErrorsPerBatch = keptErrorsPerBatch
     }
 
     public func run(_ job: WorkerJob) async throws -> HandlerResult {
@@ -69,14 +66,14 @@ public struct PropertyImportHandler: JobHandler {
                 }
                 guard batch >= record.committedBatches else { return }  // committed by an earlier attempt
                 Self.dropDuplicateReferences(&drafts, rows: &draftRows, errors: &errors, rejected: &rejectedRows)
-                let (current, kept, rowsSeen, rejected) = (batch, keptErrorsPerBatch, row, rejectedRows.count)
+                let (current, rowsSeen, rejected) = (batch, row, rejectedRows.count)
                 let (batchDrafts, batchErrors) = (drafts, errors)
                 if inFlight { try await commits.next() }
                 inFlight = true
                 commits.addTask {
                     _ = try await job.database.withTenant(job.tenant) { tx in
                         try await tx.commitImportBatch(
-                            importID, batch: current, drafts: batchDrafts, rejectedRows: rejected, errors: batchErrors, keptErrors: kept)
+                            importID, batch: current, drafts: batchDrafts, rejectedRows: rejected, errors: batchErrors)
                     }
                     let percent = total > 0 ? min(100, rowsSeen * 100 / total) : 100
                     try? await job.context.updateProgress(["processed": rowsSeen, "total": total, "percent": percent])

@@ -29,16 +29,26 @@ struct APICommand: AsyncParsableCommand {
     var jwksFile: String?
     @Option(help: "Largest property-import upload in bytes (default: $MAX_IMPORT_BYTES or 10485760).")
     var maxImportBytes: Int?
+    @Option(help: "Port of the operations listener: /metrics and detailed /ready (default: $API_OPS_PORT or 9465).")
+    var opsPort: Int?
 
     func run() async throws {
         let logger = LogSetup.logger(label: "obotcall.api")
         let environment = ProcessEnvironment()
         let url = try database.url()
-        let port = try self.port ?? environment["API_PORT"].map { text in
-            guard let port = Int(text), (1...65535).contains(port) else { throw ValidationError("API_PORT '\(text)' is not a port") }
+        func port(_ option: Int?, _ name: String, default value: Int) throws -> Int {
+            if let option {
+                guard (1...65535).contains(option) else { throw ValidationError("\(name) \(option) is not a port") }
+                return option
+            }
+            guard let text = environment[name] else { return value }
+            guard let port = Int(text), (1...65535).contains(port) else { throw ValidationError("\(name) '\(text)' is not a port") }
             return port
-        } ?? 8080
-        let configuration = APIConfiguration(host: host ?? environment["API_HOST"] ?? "127.0.0.1", port: port)
+        }
+        let host = host ?? environment["API_HOST"] ?? "127.0.0.1"
+        let configuration = APIConfiguration(
+            host: host, port: try port(self.port, "API_PORT", default: 8080), operationsHost: environment["API_OPS_HOST"] ?? host,
+            operationsPort: try port(opsPort, "API_OPS_PORT", default: 9465))
         let options = try Self.options(
             rateLimit: rateLimit, corsOrigins: corsOrigins, maxImportBytes: maxImportBytes, environment: environment)
         let registry = PrometheusCollectorRegistry()
@@ -67,10 +77,10 @@ struct APICommand: AsyncParsableCommand {
         let queues = try QueueName.all.map { try Queue(name: $0, redis: redis, options: .init(prefix: queuePrefix), logger: logger) }
         let dependencies = APIDependencies(
             database: database, verifier: verifier, queues: queues, readiness: readiness, redis: redis, metrics: registry,
-            options: options)
-        let app = try APIApplication.make(
+            options: options, logger: logger)
+        let group = try APIApplication.make(
             configuration: configuration, dependencies: dependencies, services: [database, redis], logger: logger)
-        try await app.runService()
+        try await group.run()
     }
 
     /// Options first, then the environment, then defaults; every value checked.
@@ -97,6 +107,11 @@ struct APICommand: AsyncParsableCommand {
             else { throw ValidationError("CORS origin '\(origin)' must look like https://app.example.com (scheme and host, no path)") }
         }
         options.corsOrigins = origins
+        options.eventStreamsPerUser = try integer(nil, "SSE_STREAMS_PER_USER", default: 5, range: 1...1_000)
+        options.eventStreamsPerInstance = try integer(nil, "SSE_STREAMS_PER_INSTANCE", default: 1_000, range: 1...100_000)
+        options.eventStreamMaxDuration = .seconds(try integer(nil, "SSE_MAX_STREAM_SECONDS", default: 300, range: 1...86_400))
+        options.agentModels = environment.agentModels
+        options.tokenBudgets = try environment.tokenBudgets()
         return options
     }
 }

@@ -1,11 +1,11 @@
 import Foundation
-public import Hummingbird
 
-/// `GET /health` (the process answers) and `GET /ready` (each dependency, with its status).
+/// Runs the readiness checks (PostgreSQL, Redis, …) concurrently, each bounded by `timeout`.
 ///
-/// Load balancers route traffic on `/ready`: it answers 503 while any dependency is down, so an
-/// instance that lost Redis or PostgreSQL stops taking requests it cannot serve.
-public struct HealthRoutes<Context: RequestContext>: Sendable {
+/// The public `GET /ready` tells only up or down per dependency; the operations listener's
+/// `GET /ready` adds each check's latency and error, which name hosts and ports and so stay off
+/// the public listener.
+public struct ReadinessProbe: Sendable {
     public let checks: [ReadinessCheck]
     /// How long one check may take before it counts as down.
     public let timeout: Duration
@@ -15,18 +15,7 @@ public struct HealthRoutes<Context: RequestContext>: Sendable {
         self.timeout = timeout
     }
 
-    public func register(on router: some RouterMethods<Context>) {
-        router.get("/health") { _, _ in
-            HealthResponse(status: "ok")
-        }
-        router.get("/ready") { _, _ in
-            let report = await readiness()
-            return EditedResponse(status: report.status == "ready" ? .ok : .serviceUnavailable, response: report)
-        }
-    }
-
-    /// Runs every check concurrently, each bounded by `timeout`.
-    public func readiness() async -> ReadinessResponse {
+    public func run() async -> ReadinessResponse {
         let timeout = self.timeout
         let results = await withTaskGroup(of: (String, DependencyStatus).self) { group in
             for check in checks {
@@ -34,8 +23,7 @@ public struct HealthRoutes<Context: RequestContext>: Sendable {
                     let start = ContinuousClock.now
                     let outcome = await Self.run(check.check, timeout: timeout)
                     let elapsed = ContinuousClock.now - start
-                    let milliseconds = Double(elapsed.components.seconds) * 1000
-                        + Double(elapsed.components.attoseconds) / 1e15
+                    let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
                     switch outcome {
                     case .none:
                         return (check.name, DependencyStatus(status: "up", latencyMs: (milliseconds * 100).rounded() / 100, error: nil))
@@ -74,7 +62,7 @@ public struct HealthRoutes<Context: RequestContext>: Sendable {
     }
 }
 
-public struct HealthResponse: ResponseCodable, Sendable {
+public struct HealthResponse: Codable, Sendable {
     public let status: String
 }
 
@@ -84,7 +72,7 @@ public struct DependencyStatus: Codable, Sendable, Equatable {
     public let error: String?
 }
 
-public struct ReadinessResponse: ResponseCodable, Sendable {
+public struct ReadinessResponse: Codable, Sendable {
     public let status: String
     public let checks: [String: DependencyStatus]
 }

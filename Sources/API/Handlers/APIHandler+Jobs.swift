@@ -1,0 +1,70 @@
+import Domain
+import Foundation
+import Hummingbird
+import OpenAPIRuntime
+import Queue
+
+/// `/api/jobs`: a tenant's own jobs. Another tenant's job answers 404, as if it did not exist.
+extension APIHandler {
+    func listJobs(_ input: Operations.ListJobs.Input) async throws -> Operations.ListJobs.Output {
+        let tenant = try tenant()
+        let queue = try queue(input.query.queue)
+        let state = input.query.state.flatMap { JobState(rawValue: $0.rawValue) }
+        let (limit, offset) = Self.page(limit: input.query.limit, offset: input.query.offset)
+        var jobs: [Components.Schemas.Job] = []
+        // The tenant index lists the tenant's jobs without scanning the queue.
+        for job in try await queue.jobs(tenant: tenant.description, offset: offset, limit: limit) {
+            let current = try await queue.state(of: job.id)
+            if state == nil || state == current { jobs.append(try .init(job, state: current)) }
+        }
+        return .ok(.init(body: .json(.init(jobs: jobs))))
+    }
+
+    func getJob(_ input: Operations.GetJob.Input) async throws -> Operations.GetJob.Output {
+        let tenant = try tenant()
+        let (queue, job) = try await ownJob(queue: input.path.queue, id: input.path.id, tenant: tenant)
+        return .ok(.init(body: .json(.init(job: try .init(job, state: try await queue.state(of: job.id))))))
+    }
+
+    func streamJobEvents(_ input: Operations.StreamJobEvents.Input) async throws -> Operations.StreamJobEvents.Output {
+        let tenant = try tenant()
+        let identity = try context.requireIdentity()
+        let (queue, job) = try await ownJob(queue: input.path.queue, id: input.path.id, tenant: tenant)
+        let subscription = try await streams.subscribe(queue: queue, jobID: job.id, user: identity.userID)
+        var resumeAfter: String?
+        if let text = input.headers.lastEventID {
+            guard let requested = EventStreamID(text), let end = EventStreamID(subscription.streamEnd), requested <= end else {
+                throw HTTPError(.conflict, message: "Last-Event-ID: \(text) is past the end of the queue's events; reconnect without it")
+            }
+            resumeAfter = requested.description
+        }
+        // Subscribed before the job is read: whatever happens after the snapshot is delivered.
+        var snapshot: (json: String, terminal: Bool)?
+        if resumeAfter == nil {
+            let state = try await queue.state(of: job.id)
+            let current = try await queue.job(job.id) ?? job
+            let view = try Components.Schemas.Job(current, state: state)
+            snapshot = (try Self.eventJSON(view), [.completed, .failed, .unknown].contains(state))
+        }
+        let options = dependencies.options
+        let frames = JobEventFrames(
+            queue: queue, jobID: job.id, subscription: subscription, snapshot: snapshot, resumeAfter: resumeAfter,
+            heartbeat: options.eventStreamHeartbeat, deadline: .now + options.eventStreamMaxDuration)
+        let body = HTTPBody(frames, length: .unknown, iterationBehavior: .single)
+        return .ok(.init(body: .textEventStream(body)))
+    }
+
+    /// The tenant's job in a queue, or 404 (also when it belongs to another tenant).
+    func ownJob(queue name: Components.Schemas.QueueName, id: String, tenant: TenantID) async throws -> (Queue, Job) {
+        let queue = try queue(name)
+        guard let job = try await queue.job(id), job.tenantID == tenant.description else {
+            throw HTTPError(.notFound, message: "job \(id) not found in queue \(queue.name)")
+        }
+        return (queue, job)
+    }
+
+    /// A job as the `state` event's data: the same JSON `GET /api/jobs/{queue}/{id}` answers.
+    static func eventJSON(_ job: Components.Schemas.Job) throws -> String {
+        String(decoding: try APIJSON.encoder.encode(job), as: UTF8.self)
+    }
+}

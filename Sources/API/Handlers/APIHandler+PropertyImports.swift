@@ -1,0 +1,53 @@
+import Domain
+import Foundation
+import Hummingbird
+import OpenAPIRuntime
+import Queue
+import Store
+
+/// `GET /api/property-imports/{id}` and its row errors (the upload is ``PropertyImportUpload``).
+extension APIHandler {
+    func getPropertyImport(_ input: Operations.GetPropertyImport.Input) async throws -> Operations.GetPropertyImport.Output {
+        let tenant = try tenant()
+        let id = try Self.uuid(input.path.id)
+        guard let record = try await database.withTenant(tenant, { tx in try await tx.propertyImport(id) }) else {
+            throw HTTPError(.notFound, message: "import \(id) not found")
+        }
+        var progress: OpenAPIValueContainer?
+        if let jobID = record.jobID, let job = try await queue(.immoImports).job(jobID), job.tenantID == tenant.description {
+            progress = job.progress.flatMap(OpenAPIValueContainer.init(jsonText:))
+        }
+        return .ok(.init(body: .json(.init(_import: try .init(record, progress: progress)))))
+    }
+
+    func listPropertyImportErrors(
+        _ input: Operations.ListPropertyImportErrors.Input
+    ) async throws -> Operations.ListPropertyImportErrors.Output {
+        let tenant = try tenant()
+        let id = try Self.uuid(input.path.id)
+        let (limit, offset) = Self.page(limit: input.query.limit, offset: input.query.offset)
+        guard let page = try await database.withTenant(tenant, { tx in try await tx.propertyImportErrors(id, offset: offset, limit: limit) })
+        else { throw HTTPError(.notFound, message: "import \(id) not found") }
+        return .ok(.init(body: .json(.init(errors: page.errors.map(Components.Schemas.ImportRowError.init), total: page.kept))))
+    }
+}
+
+extension Components.Schemas.ImportRowError {
+    init(_ error: ImportRowError) {
+        self.init(row: max(1, error.row), field: error.field, message: error.message)
+    }
+}
+
+extension Components.Schemas.PropertyImport {
+    init(_ record: PropertyImportRecord, progress: OpenAPIValueContainer?) throws {
+        let errors = (try? JSONDecoder().decode([ImportRowError].self, from: Data(record.rowErrors.utf8))) ?? []
+        let counts = (try? JSONDecoder().decode([String: Int].self, from: Data(record.errorCounts.utf8))) ?? [:]
+        self.init(
+            id: record.id.uuidString.lowercased(), status: try stored(record.status, as: StatusPayload.self, "import status"),
+            format: try stored(record.format, as: FormatPayload.self, "import format"), sourceSize: record.sourceSize,
+            totalRows: record.totalRows, inserted: record.inserted, updated: record.updated, rejected: record.rejected,
+            rowErrors: errors.map(Components.Schemas.ImportRowError.init), errorsKept: record.errorsKept,
+            errorCounts: .init(additionalProperties: counts), error: record.error, jobId: record.jobID, progress: progress,
+            createdAt: record.createdAt, startedAt: record.startedAt, finishedAt: record.finishedAt)
+    }
+}

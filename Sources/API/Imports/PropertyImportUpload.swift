@@ -1,0 +1,89 @@
+import Domain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Queue
+import Store
+
+/// `POST /api/property-imports`: a CSV or JSON upload, read as a stream up to the size limit,
+/// checked without being built in memory (``ImportSourceCheck``), stored as sent in PostgreSQL,
+/// and handed to a worker by a job on `immo-imports` that carries only the import's id.
+///
+/// Registered by hand rather than generated: the generated server decodes a JSON body into
+/// values before a handler runs, and an import must be stored byte for byte. The document's
+/// operation (`createPropertyImport`) still governs its media types, and the fuzzer checks it.
+struct PropertyImportUpload: Sendable {
+    let database: Database
+    let imports: Queue
+    let checker: RequestChecker
+    let maxBody: Int
+    let maxRows: Int
+
+    func handle(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let tenant = try context.requireTenant(role: .member)
+        let identity = try context.requireIdentity()
+        let operation = try checker.contract.operation("createPropertyImport")
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBody {
+            throw HTTPError(.contentTooLarge, message: "the import is larger than \(maxBody) bytes; split it")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxBody)
+        } catch {
+            throw HTTPError(.contentTooLarge, message: "the import is larger than \(maxBody) bytes; split it")
+        }
+        let mediaType: String?
+        do {
+            mediaType = try checker.mediaType(of: operation, headers: request.headers, bodyIsEmpty: body.readableBytes == 0)
+        } catch {
+            throw error.httpError
+        }
+        let format = mediaType == "application/json" ? "json" : "csv"
+        let source = Array(body.readableBytesView)
+        do {
+            _ = try ImportSourceCheck(maxRows: maxRows).check(source, format: format)
+        } catch {
+            switch error {
+            case .empty: throw invalid("body", "the import is empty")
+            case .notUTF8: throw invalid("body", "the import is not UTF-8 text")
+            case .notJSON(let reason): throw invalid("body", "the import is not valid JSON: \(reason)")
+            case .notArrayOfObjects: throw invalid("body", "a JSON import must be a non-empty array of objects")
+            case .tooManyRows(let rows):
+                throw HTTPError(.contentTooLarge, message: "the import has more than \(maxRows) rows (\(rows) counted); split it")
+            }
+        }
+        let importID = try await database.withTenant(tenant) { tx in
+            try await tx.insertPropertyImport(format: format, source: source, createdBy: identity.userID)
+        }
+        let jobID = "import-\(importID.uuidString.lowercased())"
+        let options = JobOptions(
+            jobID: jobID, attempts: 5, backoff: .exponential(.seconds(5), jitter: 0.2),
+            removeOnComplete: .age(seconds: 7 * 86_400, count: 10_000, limit: nil), tenantID: tenant.description)
+        do {
+            _ = try await imports.add(PropertyImportJob.name, data: PropertyImportJob(tenantID: tenant, importID: importID), options: options)
+        } catch {
+            // The import must not stay "queued" with nothing to run it.
+            try? await database.withTenant(tenant) { tx in
+                try await tx.finishImport(importID, status: "failed", error: "could not be queued: \(error)")
+            }
+            throw error
+        }
+        let record = try await database.withTenant(tenant) { tx in
+            try await tx.setImportJob(importID, jobID: jobID)
+            return try await tx.propertyImport(importID)
+        }
+        guard let record else { throw HTTPError(.internalServerError, message: "the import vanished right after it was queued") }
+        let accepted = Accepted(
+            import: try .init(record, progress: nil),
+            job: .init(enqueued: jobID, queue: .immoImports, name: PropertyImportJob.name, options: options))
+        var headers: HTTPFields = [:]
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: .accepted, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try APIJSON.encoder.encode(accepted))))
+    }
+
+    /// The 202 answer, `ImportAccepted` in the document.
+    struct Accepted: Encodable {
+        let `import`: Components.Schemas.PropertyImport
+        let job: Components.Schemas.Job
+    }
+}

@@ -1,4 +1,0 @@
-public import Domain
-public import Hummingbird
-
-extension JSONValue: ResponseEncodable {}
