@@ -30,7 +30,8 @@ struct RequestChecker: Sendable {
                     values.append(decoded)
                 }
             case .header:
-                values = HTTPField.Name(parameter.name).map { headers[values: $0] } ?? []
+                // An empty header says nothing (EventSource sends an empty Last-Event-ID after a reset).
+                values = (HTTPField.Name(parameter.name).map { headers[values: $0] } ?? []).filter { !$0.isEmpty }
             case .cookie:
                 values = []
             }
@@ -65,6 +66,12 @@ struct RequestChecker: Sendable {
             throw .unsupportedMediaType("Content-Type must be \(body.mediaTypes.joined(separator: " or ")), not '\(declared)'")
         }
         return declared
+    }
+
+    /// A text value against the operation's body schema for `mediaType`.
+    func checkText(_ text: String, mediaType: String, of operation: OperationContract) throws(RequestRejection) {
+        guard let schema = operation.body?.schemas[mediaType] else { return }
+        if let problem = contract.validator.problem(with: .string(text), schema: schema, at: "body") { throw .badRequest(problem) }
     }
 
     /// A JSON body against the operation's schema for `application/json`.

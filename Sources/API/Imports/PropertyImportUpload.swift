@@ -40,6 +40,21 @@ struct PropertyImportUpload: Sendable {
         }
         let format = mediaType == "application/json" ? "json" : "csv"
         let source = Array(body.readableBytesView)
+        if format == "csv" {
+            // The document's pattern concerns the header row: check that line, not 10 MiB.
+            let end = source.firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? source.count
+            guard end <= Self.maximumHeaderBytes else {
+                throw invalid("body", "the CSV header row is longer than \(Self.maximumHeaderBytes) bytes")
+            }
+            guard let header = String(validating: source[..<end], as: UTF8.self) else {
+                throw invalid("body", "the import is not UTF-8 text")
+            }
+            do {
+                try checker.checkText(header, mediaType: "text/csv", of: operation)
+            } catch {
+                throw invalid("body", "the CSV header row names no external_ref column (or ref, reference, externalRef)")
+            }
+        }
         do {
             _ = try ImportSourceCheck(maxRows: maxRows).check(source, format: format)
         } catch {
@@ -80,6 +95,8 @@ struct PropertyImportUpload: Sendable {
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: .accepted, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try APIJSON.encoder.encode(accepted))))
     }
+
+    static let maximumHeaderBytes = 65_536
 
     /// The 202 answer, `ImportAccepted` in the document.
     struct Accepted: Encodable {
