@@ -52,17 +52,31 @@ public struct Backoff: Sendable, Equatable, Codable {
         case .fixed:
             milliseconds = Double(delay)
         case .exponential:
-            milliseconds = (pow(2, Double(max(0, attempt - 1))) * Double(delay)).rounded()
+            milliseconds = (pow(2, Double(max(1, attempt) - 1)) * Double(delay)).rounded()
         }
-        if let jitter, jitter > 0 {
-            milliseconds -= milliseconds * min(jitter, 1) * random
+        if let jitter, jitter > 0, jitter.isFinite {
+            milliseconds -= milliseconds * min(jitter, 1) * min(max(random, 0), 1)
         }
-        return max(0, Int(milliseconds.rounded()))
+        // A job's options come from any producer: an exponent or delay that overflows waits the
+        // longest delay, it does not trap.
+        guard milliseconds.isFinite else { return Self.maximumDelay }
+        return Int(min(max(0, milliseconds.rounded()), Double(Self.maximumDelay)))
     }
 }
 
+extension Backoff {
+    /// The longest retry delay, a year in milliseconds.
+    public static let maximumDelay = 365 * 86_400_000
+}
+
 extension Duration {
+    /// Whole milliseconds, saturating at `Int.max` (seconds beyond 9.2e15 do not trap).
     var milliseconds: Int {
-        Int(components.seconds) * 1000 + Int(components.attoseconds / 1_000_000_000_000_000)
+        let seconds = Int(components.seconds)
+        let fraction = Int(components.attoseconds / 1_000_000_000_000_000)
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return seconds < 0 ? Int.min : Int.max }
+        let (total, carried) = product.addingReportingOverflow(fraction)
+        return carried ? (fraction < 0 ? Int.min : Int.max) : total
     }
 }

@@ -82,10 +82,13 @@ public struct Job: Sendable, Equatable, Identifiable {
         try decoder.decode(T.self, from: Data(data.utf8))
     }
 
-    /// Lua and other clients may write integers as `1.7e12` or `12.0`.
+    /// Lua and other clients may write integers as `1.7e12` or `12.0`. Any client may write
+    /// anything, so values beyond ±2^53 (the integers Lua and JavaScript hold exactly) are not
+    /// numbers here: arithmetic on a job's fields (`attemptsMade + 1`) can then never trap.
     static func integer(_ text: String) -> Int? {
-        if let value = Int(text) { return value }
-        if let value = Double(text), value.isFinite { return Int(value) }
+        let limit = 1 << 53
+        if let value = Int(text) { return (-limit...limit).contains(value) ? value : nil }
+        if let value = Double(text), value.isFinite, abs(value) <= Double(limit) { return Int(value) }
         return nil
     }
 }
