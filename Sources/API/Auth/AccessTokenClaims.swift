@@ -23,6 +23,7 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
     }
 
     public var sub: SubjectClaim
+    public var iss: IssuerClaim?
     public var role: String?
     public var aud: AudienceClaim?
     public var exp: ExpirationClaim
@@ -36,9 +37,10 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
 
     public init(
         subject: String, role: String?, audience: String?, expiresAt: Date, issuedAt: Date,
-        tenantID: String?, tenantRole: String?
+        tenantID: String?, tenantRole: String?, issuer: String? = nil
     ) {
         self.sub = SubjectClaim(value: subject)
+        self.iss = issuer.map { IssuerClaim(value: $0) }
         self.role = role
         self.aud = audience.map { AudienceClaim(value: [$0]) }
         self.exp = ExpirationClaim(value: expiresAt)
@@ -49,7 +51,7 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case sub, role, aud, exp, iat, nbf
+        case sub, iss, role, aud, exp, iat, nbf
         case tenantID = "tenant_id"
         case appMetadata = "app_metadata"
     }

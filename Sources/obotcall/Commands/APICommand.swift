@@ -27,6 +27,10 @@ struct APICommand: AsyncParsableCommand {
     var corsOrigins: String?
     @Option(help: "A JWKS document (JSON file) whose ES256/RS256 keys also sign accepted tokens (default: $JWT_JWKS_FILE; none).")
     var jwksFile: String?
+    @Option(help: "A JWKS URL fetched at start, every 10 minutes and on an unknown key id, e.g. https://<project>.supabase.co/auth/v1/.well-known/jwks.json (default: $JWT_JWKS_URL; none).")
+    var jwksURL: String?
+    @Option(help: "The issuer (iss) accepted tokens must name, e.g. https://<project>.supabase.co/auth/v1 (default: $JWT_ISSUER; not checked).")
+    var jwtIssuer: String?
     @Option(help: "Largest property-import upload in bytes (default: $MAX_IMPORT_BYTES or 10485760).")
     var maxImportBytes: Int?
     @Option(help: "Port of the operations listener: /metrics and detailed /ready (default: $API_OPS_PORT or 9465).")
@@ -64,14 +68,25 @@ struct APICommand: AsyncParsableCommand {
         // drains before the clients it uses close.
         let secret = try ProcessEnvironment().require("JWT_SECRET", hint: "the HS256 secret access tokens are signed with (Supabase's JWT secret)")
         let verifier: TokenVerifier
-        do { verifier = try await TokenVerifier(secret: secret) } catch { throw ValidationError(error.description) }
+        do {
+            verifier = try await TokenVerifier(secret: secret, issuer: jwtIssuer ?? environment["JWT_ISSUER"])
+        } catch {
+            throw ValidationError(error.description)
+        }
         if let path = jwksFile ?? environment["JWT_JWKS_FILE"] {
             guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read the JWKS file \(path)") }
             do {
-                try await verifier.add(jwks: String(decoding: data, as: UTF8.self))
+                try await verifier.setJWKS(String(decoding: data, as: UTF8.self))
             } catch {
                 throw ValidationError("the JWKS file \(path) is not a usable JWKS document: \(error)")
             }
+        }
+        var services: [any Service] = [database, redis]
+        if let url = jwksURL ?? environment["JWT_JWKS_URL"] {
+            guard let parsed = URL(string: url), ["https", "http"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                throw ValidationError("JWT_JWKS_URL '\(url)' must be an http(s) URL")
+            }
+            services.append(JWKSRefresher(url: url, verifier: verifier, logger: logger))
         }
         let queuePrefix = environment["QUEUE_PREFIX"] ?? "bull"
         let queues = try QueueName.all.map { try Queue(name: $0, redis: redis, options: .init(prefix: queuePrefix), logger: logger) }
@@ -79,7 +94,7 @@ struct APICommand: AsyncParsableCommand {
             database: database, verifier: verifier, queues: queues, readiness: readiness, redis: redis, metrics: registry,
             options: options, logger: logger)
         let group = try APIApplication.make(
-            configuration: configuration, dependencies: dependencies, services: [database, redis], logger: logger)
+            configuration: configuration, dependencies: dependencies, services: services, logger: logger)
         try await group.run()
     }
 
