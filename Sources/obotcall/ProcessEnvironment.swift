@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Store
+import Worker
 
 /// Reads the process environment, with the names the README and compose.yml document.
 struct ProcessEnvironment {
@@ -40,6 +41,25 @@ struct ProcessEnvironment {
             return value
         }
         return TokenBudgetDefaults(daily: try budget("AGENT_DAILY_TOKEN_BUDGET"), monthly: try budget("AGENT_MONTHLY_TOKEN_BUDGET"))
+    }
+}
+
+extension ProcessEnvironment {
+    /// `WEBHOOK_ALLOW_PRIVATE` (1/true: tenant webhooks may reach private addresses, for
+    /// development) and `WEBHOOK_ALLOWED_HOSTS` (comma-separated host names allowed whatever
+    /// they resolve to).
+    func webhookPolicy() throws -> WebhookDestinationPolicy {
+        var allowPrivate = false
+        if let text = self["WEBHOOK_ALLOW_PRIVATE"] {
+            switch text.lowercased() {
+            case "1", "true", "yes": allowPrivate = true
+            case "0", "false", "no": allowPrivate = false
+            default: throw ValidationError("WEBHOOK_ALLOW_PRIVATE '\(text)' must be 1 or 0")
+            }
+        }
+        let hosts = (self["WEBHOOK_ALLOWED_HOSTS"] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        return WebhookDestinationPolicy(allowPrivate: allowPrivate, allowedHosts: Set(hosts))
     }
 }
 

@@ -35,7 +35,10 @@ struct WorkerProcessTests {
             let worker = try ChildProcess(ChildProcess.obotcallPath, [
                 "worker", "--queue", "\(QueueName.notifications):2", "--metrics-port", "\(metricsPort)", "--metrics-host", "127.0.0.1",
                 "--queue-prefix", prefix, "--grace-period", "20",
-            ], environment: ["DATABASE_URL": database.runtimeURL.absoluteString, "REDIS_URL": try TestEnvironment.redisURL()])
+            ], environment: [
+                "DATABASE_URL": database.runtimeURL.absoluteString, "REDIS_URL": try TestEnvironment.redisURL(),
+                "WEBHOOK_ALLOW_PRIVATE": "1",
+            ])
 
             let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL()), logger: Self.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -79,7 +82,10 @@ struct WorkerProcessTests {
             let port = try await Self.freePort()
             let worker = try ChildProcess(ChildProcess.obotcallPath, [
                 "worker", "--metrics-port", "\(port)", "--metrics-host", "127.0.0.1", "--queue-prefix", prefix,
-            ], environment: ["DATABASE_URL": database.runtimeURL.absoluteString, "REDIS_URL": try TestEnvironment.redisURL()])
+            ], environment: [
+                "DATABASE_URL": database.runtimeURL.absoluteString, "REDIS_URL": try TestEnvironment.redisURL(),
+                "WEBHOOK_ALLOW_PRIVATE": "1",
+            ])
             defer { worker.signal(SIGKILL) }
             let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL()), logger: Self.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in

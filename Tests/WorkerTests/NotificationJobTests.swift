@@ -26,7 +26,7 @@ import TestSupport
     }
 
     /// A migrated database with a tenant, an intervention and one endpoint at a local receiver.
-    static func withFixture(statuses: [Int], _ body: @Sendable (Fixture) async throws -> Void) async throws {
+    static func withFixture(statuses: [Int], urlSuffix: String = "", _ body: @Sendable (Fixture) async throws -> Void) async throws {
         try await TestDatabase.with { database in
             let tenant = TenantID(UUID())
             try await TenantStore(database: database.owner).createTenant(id: tenant, slug: "t-\(tenant.description.prefix(8))", name: "T")
@@ -35,22 +35,24 @@ import TestSupport
             let intervention = UUID()
             try await database.runtime.withTenant(tenant) { tx in
                 try await tx.insertIntervention(.init(id: intervention, reference: "INT-1", title: "Boiler repair", technician: "Ada"))
-                try await tx.insertWebhookEndpoint(url: receiver.url)
+                try await tx.insertWebhookEndpoint(url: receiver.url + urlSuffix)
             }
             try await body(Fixture(database: database, tenant: tenant, intervention: intervention, receiver: receiver))
         }
     }
 
     /// Runs a worker (notification handler only) on a queue namespace of its own during `body`.
-    static func withWorker(_ fixture: Fixture, _ body: @Sendable (Queue) async throws -> Void) async throws {
+    static func withWorker(
+        _ fixture: Fixture, policy: WebhookDestinationPolicy = .init(allowPrivate: true), _ body: @Sendable (Queue) async throws -> Void
+    ) async throws {
         let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL()), logger: logger)
-        let http = NotificationHandler.makeHTTPClient()
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
         let prefix = "w\(UUID().uuidString.prefix(8).lowercased())"
         let service = WorkerService(
             configuration: WorkerConfiguration(
                 queues: [QueueName.notifications: 4], processor: .init(lockDuration: .seconds(10)), workerID: "test-worker",
                 queueOptions: QueueOptions(prefix: prefix)),
-            redis: redis, database: fixture.database.runtime, handlers: [NotificationHandler(http: http)], logger: logger)
+            redis: redis, database: fixture.database.runtime, handlers: [NotificationHandler(policy: policy)], logger: logger)
         let processors = try service.processors()
         let queue = processors[0].queue
         do {
@@ -166,6 +168,42 @@ import TestSupport
         }
     }
 
+    /// A tenant's endpoint on the platform's own network is refused before any connection, for
+    /// good, and neither the URL (a secret) nor its query reaches the failure reason.
+    @Test func privateDestinationsAreRefusedWithoutRevealingTheURL() async throws {
+        try await Self.withFixture(statuses: [], urlSuffix: "?token=sekrit-token") { fixture in
+            try await Self.withWorker(fixture, policy: WebhookDestinationPolicy()) { queue in
+                let id = try await Self.enqueue(queue, fixture, attempts: 5)
+                #expect(try await Self.finished(queue, id) == .failed)
+                #expect(fixture.receiver.deliveries.isEmpty)
+                let job = try #require(try await queue.job(id))
+                #expect(job.attemptsMade == 1)
+                let reason = try #require(job.failedReason)
+                #expect(reason.contains("non-public address"), "\(reason)")
+                #expect(!reason.contains("sekrit") && !reason.contains("/hook"), "\(reason)")
+                let rows = try await fixture.database.runtime.withTenant(fixture.tenant) { tx in
+                    try await tx.notifications(interventionID: fixture.intervention)
+                }
+                #expect(rows.first?.status == "failed")
+                #expect(rows.first?.lastError?.contains("sekrit") == false)
+            }
+        }
+    }
+
+    /// What a receiver answers is not repeated in the job's failure (it may echo secrets).
+    @Test func receiversAnswersAreNotEchoed() async throws {
+        try await Self.withFixture(statuses: [500]) { fixture in
+            try await Self.withWorker(fixture) { queue in
+                let id = try await Self.enqueue(queue, fixture, attempts: 1)
+                #expect(try await Self.finished(queue, id) == .failed)
+                let reason = try #require(try await queue.job(id)?.failedReason)
+                #expect(reason.contains("HTTP 500"))
+                #expect(!reason.contains("status 500"), "\(reason)")
+                #expect(!reason.contains(fixture.receiver.url), "\(reason)")
+            }
+        }
+    }
+
     @Test func runningTheSameJobTwiceLeavesOneNotification() async throws {
         try await Self.withFixture(statuses: []) { fixture in
             try await Self.withWorker(fixture) { queue in
@@ -231,7 +269,7 @@ enum QueueWaiting {
         let receiver = try await WebhookReceiver.start()
         defer { receiver.stop() }
         let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL()), logger: logger)
-        let http = NotificationHandler.makeHTTPClient()
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await owner.run() }
             group.addTask { try await runtime.run() }
@@ -245,7 +283,7 @@ enum QueueWaiting {
                 try await tx.insertIntervention(.init(id: intervention, reference: "O-1", title: "Outage"))
                 try await tx.insertWebhookEndpoint(url: receiver.url)
             }
-            var runner = JobRunner(queue: QueueName.notifications, handlers: [NotificationHandler(http: http)], database: runtime,
+            var runner = JobRunner(queue: QueueName.notifications, handlers: [NotificationHandler(policy: .init(allowPrivate: true))], database: runtime,
                 workerID: "outage-worker", logger: logger)
             runner.unavailableDelay = .milliseconds(200)
             let configured = runner

@@ -14,25 +14,32 @@ public import Store
 /// retried with the job's backoff; other 4xx fail at once. Every attempt is recorded in
 /// `inter_app.notifications`, one row per (job, endpoint); a re-run skips endpoints that already
 /// received the notification or refused it for good.
+///
+/// Endpoint URLs are tenant-controlled and may be secrets (a Slack hook carries its token): each
+/// destination is checked by the ``WebhookDestinationPolicy`` and the delivery connects to the
+/// address it checked; URLs and receivers' answers never reach a failure reason, a log line or
+/// a job view (endpoints are named by id, answers by status code).
 public struct NotificationHandler: JobHandler {
     public let queue = QueueName.notifications
     public let jobNames: Set<String> = [NotificationJob.name]
-    let http: HTTPClient
+    let policy: WebhookDestinationPolicy
     /// Bounds each delivery (connect, send and response).
     let requestTimeout: TimeAmount
 
-    public init(http: HTTPClient, requestTimeout: Duration = .seconds(10)) {
-        self.http = http
+    public init(policy: WebhookDestinationPolicy = .init(), requestTimeout: Duration = .seconds(10)) {
+        self.policy = policy
         self.requestTimeout = .nanoseconds(Int64(requestTimeout.components.seconds) * 1_000_000_000
             + requestTimeout.components.attoseconds / 1_000_000_000)
     }
 
-    /// A client with the timeouts and redirect policy webhook delivery needs.
-    public static func makeHTTPClient() -> HTTPClient {
+    /// A client for one delivery, connecting to `destination`'s checked address only (no
+    /// redirects, HTTP/1.1, bounded connect and read).
+    static func makeHTTPClient(pinnedTo destination: WebhookDestinationPolicy.Destination) -> HTTPClient {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5), read: .seconds(10)))
         configuration.httpVersion = .http1Only
+        configuration.dnsOverride = [destination.host: destination.address]
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -98,11 +105,11 @@ public struct NotificationHandler: JobHandler {
             case .retry(let reason):
                 attempt.status = .retrying
                 attempt.lastError = reason
-                retryable.append("\(endpoint.url): \(reason)")
+                retryable.append("endpoint \(endpoint.id.uuidString.lowercased()): \(reason)")
             case .reject(let reason):
                 attempt.status = .failed
                 attempt.lastError = reason
-                permanent.append("\(endpoint.url): \(reason)")
+                permanent.append("endpoint \(endpoint.id.uuidString.lowercased()): \(reason)")
             }
             attempts.append(attempt)
         }
@@ -124,6 +131,12 @@ public struct NotificationHandler: JobHandler {
     }
 
     private func deliver(_ body: [UInt8], to endpoint: WebhookEndpoint, idempotencyKey: String, secret: String) async -> (outcome: Outcome, status: Int?) {
+        let destination: WebhookDestinationPolicy.Destination
+        do {
+            destination = try await policy.check(endpoint.url)
+        } catch {
+            return (.reject(error.description), nil)
+        }
         var request = HTTPClientRequest(url: endpoint.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -132,21 +145,43 @@ public struct NotificationHandler: JobHandler {
         request.headers.add(name: WebhookSignature.header, value: WebhookSignature.sign(
             body: body, timestamp: Int(Date().timeIntervalSince1970), secret: secret))
         request.body = .bytes(ByteBuffer(bytes: body))
+        let http = Self.makeHTTPClient(pinnedTo: destination)
+        let result = await send(request, with: http)
+        try? await http.shutdown()
+        return result
+    }
+
+    private func send(_ request: HTTPClientRequest, with http: HTTPClient) async -> (outcome: Outcome, status: Int?) {
         do {
             let response = try await http.execute(request, timeout: requestTimeout)
             let code = Int(response.status.code)
-            let text = (try? await response.body.collect(upTo: 4_096)).map { String(buffer: $0) } ?? ""
+            // Read (and drop) a little of the answer so the connection closes cleanly; a
+            // receiver's words are not repeated anywhere.
+            _ = try? await response.body.collect(upTo: 4_096)
             switch code {
             case 200..<300:
                 return (.delivered, code)
             case 408, 429, 500...:
-                return (.retry("HTTP \(code) \(text.prefix(200))"), code)
+                return (.retry("HTTP \(code)"), code)
             default:
-                return (.reject("HTTP \(code) \(text.prefix(200))"), code)
+                return (.reject("HTTP \(code)"), code)
             }
         } catch {
-            return (.retry("\(error)"), nil)
+            return (.retry(Self.describe(error)), nil)
         }
+    }
+
+    /// A delivery failure in words that cannot carry the URL.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout, .connectTimeout: return "timed out"
+            case .remoteConnectionClosed: return "the receiver closed the connection"
+            default: return "the request failed"
+            }
+        }
+        if String(describing: type(of: error)).contains("NIOSSL") { return "TLS failed" }
+        return "the connection failed"
     }
 }
 

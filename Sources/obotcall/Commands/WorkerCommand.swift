@@ -53,7 +53,10 @@ struct WorkerCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        let http = NotificationHandler.makeHTTPClient()
+        // Model providers' client (webhook deliveries make their own, pinned to checked addresses).
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10)))
+        configuration.httpVersion = .http1Only
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             try await run(http: http, registry: registry, logger: logger)
         } catch {
@@ -75,7 +78,7 @@ struct WorkerCommand: AsyncParsableCommand {
             http: http, baseURL: environment["OPENAI_BASE_URL"], apiKey: environment["OPENAI_API_KEY"],
             scriptsDirectory: environment["AGENT_SCRIPTS_DIR"])
         let handlers: [any JobHandler] = [
-            NotificationHandler(http: http), PropertyImportHandler(),
+            NotificationHandler(policy: try environment.webhookPolicy()), PropertyImportHandler(),
             AgentRunHandler(providers: providers, notifications: notifications),
         ]
         let served = try Self.parseQueues(queues, defaultConcurrency: concurrency, handlers: handlers)
