@@ -98,3 +98,44 @@ struct AgentRoutesTests {
         }
     }
 }
+
+/// The model allow-list and the tenant's usage and budgets.
+struct AgentSpendingTests {
+    @Test func modelsOutsideTheAllowListAreRefused() async throws {
+        try await APIHarness.with { harness in
+            let token = try await APIHarness.token(tenant: harness.tenantA, role: "admin")
+            let app = try harness.app(options: APIOptions(agentModels: ["gpt-4o-mini", "demo"]))
+            try await app.test(.router) { client in
+                let refused = try await client.call(.post, "/api/agents", token: token, json: #"{"name":"A","provider":"openai","model":"gpt-5-ultra"}"#)
+                #expect(refused.status == .forbidden)
+                #expect((refused.body["error"] as? String)?.hasPrefix("model: 'gpt-5-ultra' is not allowed") == true)
+                let created = try await client.call(.post, "/api/agents", token: token, json: #"{"name":"A","provider":"openai","model":"demo"}"#)
+                #expect(created.status == .created)
+                let id = try #require((created.body["agent"] as? [String: Any])?["id"] as? String)
+                let patched = try await client.call(.patch, "/api/agents/\(id)", token: token, json: #"{"model":"gpt-5-ultra"}"#)
+                #expect(patched.status == .forbidden)
+            }
+        }
+    }
+
+    @Test func tenantsSeeTheirUsageAndBudgets() async throws {
+        try await APIHarness.with { harness in
+            try await TenantStore(database: harness.database.owner).setTokenBudget(tenant: harness.tenantA, daily: nil, monthly: 9_000)
+            try await harness.database.runtime.withTenant(harness.tenantA) { tx in try await tx.recordTokens(123) }
+            try await harness.database.runtime.withTenant(harness.tenantB) { tx in try await tx.recordTokens(77) }
+            let app = try harness.app(options: APIOptions(tokenBudgets: TokenBudgetDefaults(daily: 500, monthly: 1_000)))
+            try await app.test(.router) { client in
+                let own = try await client.call(.get, "/api/usage", token: try await APIHarness.token(tenant: harness.tenantA, role: "viewer"))
+                #expect(own.status == .ok)
+                let usage = try #require(own.body["usage"] as? [String: Any])
+                #expect(usage["dayTokens"] as? Int == 123)
+                #expect(usage["monthTokens"] as? Int == 123)
+                #expect(usage["dailyBudget"] as? Int == 500)
+                #expect(usage["monthlyBudget"] as? Int == 9_000)
+                #expect(usage["tenantId"] as? String == harness.tenantA.description)
+                let other = try await client.call(.get, "/api/usage", token: try await APIHarness.token(tenant: harness.tenantB))
+                #expect((other.body["usage"] as? [String: Any])?["dayTokens"] as? Int == 77)
+            }
+        }
+    }
+}

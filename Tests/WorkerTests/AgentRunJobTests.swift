@@ -27,7 +27,7 @@ import TestSupport
         let scripts: String
     }
 
-    static func with(_ body: @Sendable (Setup, Queue, Queue) async throws -> Void) async throws {
+    static func with(budgets: TokenBudgetDefaults = .init(), _ body: @Sendable (Setup, Queue, Queue) async throws -> Void) async throws {
         try await TestDatabase.with { database in
             let tenants = TenantStore(database: database.owner)
             let tenantA = TenantID(UUID()), tenantB = TenantID(UUID())
@@ -58,7 +58,7 @@ import TestSupport
                     queues: [QueueName.agentRuns: 2], processor: .init(lockDuration: .seconds(10)), workerID: "agent-worker",
                     queueOptions: QueueOptions(prefix: prefix)),
                 redis: redis, database: database.runtime,
-                handlers: [AgentRunHandler(providers: providers, notifications: notifications)], logger: logger)
+                handlers: [AgentRunHandler(providers: providers, notifications: notifications, budgets: budgets)], logger: logger)
             let processors = try service.processors()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await redis.run() }
@@ -199,6 +199,38 @@ import TestSupport
             #expect(runs[1]?.stepCount == 0)
             #expect(runs[2]?.status == "failed")
             #expect(runs[2]?.error?.contains("no model script") == true)
+        }
+    }
+
+    /// A tenant over its token budget gets no more model calls: the run fails with the reason;
+    /// what each model call cost is counted once, in the tenant's usage; other tenants go on
+    /// (here under the deployment's default budget).
+    @Test func tokenBudgetsAreCheckedBeforeEveryModelCall() async throws {
+        try await Self.with(budgets: TokenBudgetDefaults(daily: 1_000, monthly: 5_000)) { setup, queue, _ in
+            try await TenantStore(database: setup.database.owner).setTokenBudget(tenant: setup.tenantA, daily: 10, monthly: nil)
+            let model = try Self.script(setup, [
+                Self.call("list_interventions", "{}"),
+                .init(content: "never asked", usage: .init(promptTokens: 30, completionTokens: 8)),
+            ])
+            let (runA, jobA) = try await Self.start(setup, queue, tenant: setup.tenantA, model: model, tools: AgentToolName.all)
+            #expect(try await PropertyImportJobTests.finished(queue, jobA) == .completed)
+            let (run, usage) = try await setup.database.runtime.withTenant(setup.tenantA) { tx in
+                (try await tx.agentRun(runA), try await tx.tokenUsage())
+            }
+            #expect(run?.status == "failed")
+            #expect(run?.error?.contains("daily token budget (10) is used up") == true, "\(run?.error ?? "")")
+            #expect(run?.stepCount == 2)
+            #expect(usage == TokenUsageRecord(dayTokens: 12, monthTokens: 12, dailyBudget: 10, monthlyBudget: nil))
+
+            let (runB, jobB) = try await Self.start(setup, queue, tenant: setup.tenantB, model: model, tools: AgentToolName.all)
+            #expect(try await PropertyImportJobTests.finished(queue, jobB) == .completed)
+            let (finished, usageB) = try await setup.database.runtime.withTenant(setup.tenantB) { tx in
+                (try await tx.agentRun(runB), try await tx.tokenUsage())
+            }
+            #expect(finished?.status == "completed")
+            #expect(usageB.dayTokens == 50)
+            #expect(TokenBudgetDefaults(daily: 1_000, monthly: 5_000).refusal(for: usageB) == nil)
+            #expect(TokenBudgetDefaults(daily: 1_000, monthly: 50).refusal(for: usageB)?.contains("monthly token budget (50)") == true)
         }
     }
 }

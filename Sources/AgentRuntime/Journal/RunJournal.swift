@@ -52,4 +52,11 @@ public protocol RunJournal: Sendable {
     func cancellationRequested() async throws -> Bool
     /// Called after each step (for progress bars).
     func progress(step: Int, of maximum: Int) async
+    /// Why no model call may start now (the tenant's token budget is used up), or `nil`.
+    /// Checked before every model call.
+    func spendingRefusal() async throws -> String?
+}
+
+extension RunJournal {
+    public func spendingRefusal() async throws -> String? { nil }
 }

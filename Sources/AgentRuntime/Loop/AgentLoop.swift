@@ -51,6 +51,7 @@ public struct AgentLoop: Sendable {
                 return state.summary(.limitReached("the agent used its budget of \(agent.maxTokens) tokens"))
             }
             guard Date() < deadline else { return state.summary(.limitReached("the run timed out after \(agent.timeout)")) }
+            if let refusal = try await journal.spendingRefusal() { return state.summary(.failed(refusal)) }
 
             let request = ModelRequest(
                 model: agent.model, messages: state.messages, tools: definitions,

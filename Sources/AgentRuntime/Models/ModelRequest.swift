@@ -20,10 +20,23 @@ public struct ModelResponse: Sendable, Equatable, Codable {
         public var promptTokens: Int
         public var completionTokens: Int
 
+        /// A provider's (or a journal's) counts, each kept within 0…2^40: totals over a run's
+        /// steps are sums of these, and a hostile or broken provider must not make them overflow.
         public init(promptTokens: Int, completionTokens: Int) {
-            self.promptTokens = promptTokens
-            self.completionTokens = completionTokens
+            self.promptTokens = min(max(0, promptTokens), Self.maximum)
+            self.completionTokens = min(max(0, completionTokens), Self.maximum)
         }
+
+        public static let maximum = 1 << 40
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                promptTokens: try container.decode(Int.self, forKey: .promptTokens),
+                completionTokens: try container.decode(Int.self, forKey: .completionTokens))
+        }
+
+        enum CodingKeys: String, CodingKey { case promptTokens, completionTokens }
     }
 
     public var message: ChatMessage

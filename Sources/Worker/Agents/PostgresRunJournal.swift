@@ -11,12 +11,15 @@ public struct PostgresRunJournal: RunJournal {
     let runID: UUID
     /// Where step progress goes (the job's progress, for the SSE stream); `nil` in tests.
     let context: JobContext?
+    /// Budgets of tenants without their own.
+    let budgets: TokenBudgetDefaults
 
-    public init(database: Database, tenant: TenantID, runID: UUID, context: JobContext?) {
+    public init(database: Database, tenant: TenantID, runID: UUID, context: JobContext?, budgets: TokenBudgetDefaults = .init()) {
         self.database = database
         self.tenant = tenant
         self.runID = runID
         self.context = context
+        self.budgets = budgets
     }
 
     public func steps() async throws -> [JournalStep] {
@@ -43,7 +46,18 @@ public struct PostgresRunJournal: RunJournal {
             promptTokens: step.response?.usage.promptTokens ?? 0, completionTokens: step.response?.usage.completionTokens ?? 0,
             startedAt: step.startedAt ?? Date(), finishedAt: step.finishedAt ?? Date())
         let runID = self.runID
-        try await database.withTenant(tenant) { tx in try await tx.appendAgentRunStep(runID, record) }
+        // The tokens are counted in the transaction that journals the response: a replayed run
+        // (which does not call the model again) counts nothing twice.
+        let tokens = step.kind == .modelResponse ? min(record.promptTokens, 1 << 40) + min(record.completionTokens, 1 << 40) : 0
+        try await database.withTenant(tenant) { tx in
+            try await tx.appendAgentRunStep(runID, record)
+            try await tx.recordTokens(tokens)
+        }
+    }
+
+    public func spendingRefusal() async throws -> String? {
+        let usage = try await database.withTenant(tenant) { tx in try await tx.tokenUsage() }
+        return budgets.refusal(for: usage)
     }
 
     public func cancellationRequested() async throws -> Bool {

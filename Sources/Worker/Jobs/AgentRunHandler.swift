@@ -16,10 +16,13 @@ public struct AgentRunHandler: JobHandler {
     let providers: AgentProviders
     /// Where `notify_intervention` enqueues (`nil`: that tool is unavailable).
     let notifications: Queue?
+    /// Token budgets of tenants without their own (checked before every model call).
+    let budgets: TokenBudgetDefaults
 
-    public init(providers: AgentProviders, notifications: Queue?) {
+    public init(providers: AgentProviders, notifications: Queue?, budgets: TokenBudgetDefaults = .init()) {
         self.providers = providers
         self.notifications = notifications
+        self.budgets = budgets
     }
 
     public func run(_ job: WorkerJob) async throws -> HandlerResult {
@@ -47,7 +50,8 @@ public struct AgentRunHandler: JobHandler {
             let loop = AgentLoop(
                 agent: definition, provider: try providers.provider(for: agent),
                 tools: TenantTools.make(agent.tools, tenant: job.tenant, database: job.database, notifications: notifications),
-                journal: PostgresRunJournal(database: job.database, tenant: job.tenant, runID: runID, context: job.context),
+                journal: PostgresRunJournal(
+                    database: job.database, tenant: job.tenant, runID: runID, context: job.context, budgets: budgets),
                 runID: runID.uuidString.lowercased())
             summary = try await loop.run(input: run.input, deadline: startedAt.addingTimeInterval(TimeInterval(agent.timeoutSeconds)))
         } catch {

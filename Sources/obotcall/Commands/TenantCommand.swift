@@ -9,7 +9,7 @@ struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant",
         abstract: "Manage tenants (as the owner role).",
-        subcommands: [Create.self]
+        subcommands: [Create.self, Budget.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -53,6 +53,39 @@ struct TenantCommand: AsyncParsableCommand {
                 logger.info(created ? "tenant created" : "tenant already exists", metadata: ["tenant": "\(tenant)"])
             }
             print(tenant.description)
+        }
+    }
+
+    struct Budget: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a tenant's model-token budgets (per UTC day and month); omit one for no limit of that kind.",
+            discussion: "Without either, the deployment's AGENT_DAILY_TOKEN_BUDGET / AGENT_MONTHLY_TOKEN_BUDGET apply."
+        )
+
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "Tenant id (UUID).") var tenant: String
+        @Option(help: "Tokens per UTC day.") var daily: Int?
+        @Option(help: "Tokens per UTC month.") var monthly: Int?
+
+        func validate() throws {
+            guard TenantID(uuidString: tenant) != nil else { throw ValidationError("--tenant '\(tenant)' is not a UUID") }
+            for (name, value) in [("--daily", daily), ("--monthly", monthly)] {
+                if let value, !(0...1_000_000_000_000).contains(value) {
+                    throw ValidationError("\(name) must be between 0 and 1000000000000 tokens")
+                }
+            }
+        }
+
+        func run() async throws {
+            let logger = LogSetup.logger(label: "obotcall.tenant")
+            let url = try database.url(environmentName: "MIGRATION_DATABASE_URL", fallback: "DATABASE_URL")
+            guard let id = TenantID(uuidString: tenant) else { throw ValidationError("--tenant '\(tenant)' is not a UUID") }
+            let (daily, monthly) = (self.daily, self.monthly)
+            try await withDatabase(url, logger: logger) { database in
+                try await TenantStore(database: database).setTokenBudget(tenant: id, daily: daily, monthly: monthly)
+            }
+            logger.info("token budget set", metadata: ["tenant": "\(id)", "daily": "\(daily.map(String.init) ?? "none")",
+                                                       "monthly": "\(monthly.map(String.init) ?? "none")"])
         }
     }
 }

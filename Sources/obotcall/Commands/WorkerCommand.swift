@@ -79,7 +79,7 @@ struct WorkerCommand: AsyncParsableCommand {
             scriptsDirectory: environment["AGENT_SCRIPTS_DIR"])
         let handlers: [any JobHandler] = [
             NotificationHandler(policy: try environment.webhookPolicy()), PropertyImportHandler(),
-            AgentRunHandler(providers: providers, notifications: notifications),
+            AgentRunHandler(providers: providers, notifications: notifications, budgets: try environment.tokenBudgets()),
         ]
         let served = try Self.parseQueues(queues, defaultConcurrency: concurrency, handlers: handlers)
 
