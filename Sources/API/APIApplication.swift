@@ -24,6 +24,8 @@ public struct APIDependencies: Sendable {
     public var metrics: PrometheusCollectorRegistry?
     public var options: APIOptions
     public var logger: Logger
+    /// The event streams' hub, when a test wants to watch it; made by `build` otherwise.
+    var eventHub: JobEventHub?
 
     public init(
         database: Database, verifier: TokenVerifier, queues: [Queue], readiness: [ReadinessCheck],
@@ -87,7 +89,7 @@ public enum APIApplication {
         }
         api.add(middleware: RequestScopeMiddleware())
 
-        let streams = JobEventHub(
+        let streams = dependencies.eventHub ?? JobEventHub(
             limits: .init(streamsPerUser: options.eventStreamsPerUser, streamsPerInstance: options.eventStreamsPerInstance),
             logger: dependencies.logger)
         let handler = APIHandler(dependencies: dependencies, contract: contract, streams: streams)

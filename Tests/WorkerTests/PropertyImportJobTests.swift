@@ -195,3 +195,113 @@ import TestSupport
         }
     }
 }
+
+/// Rows measured and refused as PostgreSQL measures and refuses them; capped row errors; an
+/// import that cannot be left running.
+extension PropertyImportJobTests {
+    /// 300 "é" written as e + combining accent are 600 code points (over title's 300), a NUL
+    /// cannot be stored: each such row is rejected alone, the rest of its batch is imported.
+    @Test func rowsAreMeasuredAsTheDatabaseMeasuresThem() async throws {
+        try await TestDatabase.with { database in
+            let tenant = try await Self.tenant(database)
+            try await Self.withWorker(database, batchSize: 500) { queue in
+                let long = String(repeating: "e\u{301}", count: 300)
+                let fits = String(repeating: "e\u{301}", count: 150)
+                let csv = "external_ref,title,property_type\nU-1,\(long),house\nU-2,\(fits),house\nU-3,nul\u{0}inside,house\nU-4,Fine,land\n"
+                let (importID, jobID) = try await Self.enqueue(queue, database, tenant: tenant, format: "csv", source: csv)
+                #expect(try await Self.finished(queue, jobID) == .completed)
+                let record = try #require(try await database.runtime.withTenant(tenant) { tx in try await tx.propertyImport(importID) })
+                #expect(record.status == "completed")
+                #expect(record.inserted == 2)
+                #expect(record.rejected == 2)
+                let errors = try JSONDecoder().decode([ImportRowError].self, from: Data(record.rowErrors.utf8))
+                #expect(errors.contains(ImportRowError(row: 1, field: "title", message: "must be at most 300 characters")))
+                #expect(errors.contains(ImportRowError(row: 3, field: "title", message: "must not contain NUL characters")))
+            }
+        }
+    }
+
+    /// A row validation lets through but PostgreSQL refuses (a constraint the test adds) is
+    /// rejected alone with the database's reason; the others of its batch are imported.
+    @Test func aRowTheDatabaseRefusesIsRejectedAlone() async throws {
+        try await TestDatabase.with { database in
+            try await database.admin.withTransaction { connection in
+                try await connection.query(
+                    "ALTER TABLE immo_app.properties ADD CONSTRAINT no_cursed_titles CHECK (title <> 'Cursed')", logger: Self.logger)
+            }
+            let tenant = try await Self.tenant(database)
+            try await Self.withWorker(database, batchSize: 500) { queue in
+                let csv = "ref,title,type\nC-1,Fine,house\nC-2,Cursed,house\nC-3,Also fine,castle\nC-4,Good,land\n"
+                let (importID, jobID) = try await Self.enqueue(queue, database, tenant: tenant, format: "csv", source: csv)
+                #expect(try await Self.finished(queue, jobID) == .completed)
+                let (record, count) = try await database.runtime.withTenant(tenant) { tx in
+                    (try await tx.propertyImport(importID), try await tx.propertyCount())
+                }
+                let result = try #require(record)
+                #expect(result.status == "completed")
+                #expect(result.inserted == 2)
+                #expect(result.rejected == 2)
+                #expect(count == 2)
+                let errors = try JSONDecoder().decode([ImportRowError].self, from: Data(result.rowErrors.utf8))
+                #expect(errors.contains { $0.row == 2 && $0.field == "row" && $0.message.contains("no_cursed_titles") }, "\(errors)")
+                #expect(errors.contains { $0.row == 3 && $0.field == "property_type" })
+            }
+        }
+    }
+
+    /// A file of many bad rows keeps its first 1,000 errors and counts every one by field.
+    @Test func rowErrorsAreCappedAndCounted() async throws {
+        try await TestDatabase.with { database in
+            let tenant = try await Self.tenant(database)
+            try await Self.withWorker(database, batchSize: 500) { queue in
+                var csv = "external_ref,title,property_type\n"
+                for index in 1...2_500 { csv += "B-\(index),,castle\n" }
+                let (importID, jobID) = try await Self.enqueue(queue, database, tenant: tenant, format: "csv", source: csv)
+                #expect(try await Self.finished(queue, jobID) == .completed)
+                let (record, page, tail) = try await database.runtime.withTenant(tenant) { tx in
+                    (try await tx.propertyImport(importID), try await tx.propertyImportErrors(importID, offset: 0, limit: 200),
+                     try await tx.propertyImportErrors(importID, offset: 990, limit: 200))
+                }
+                let result = try #require(record)
+                #expect(result.rejected == 2_500)
+                #expect(result.errorsKept == 1_000)
+                let counts = try JSONDecoder().decode([String: Int].self, from: Data(result.errorCounts.utf8))
+                #expect(counts == ["title": 2_500, "property_type": 2_500])
+                let shown = try JSONDecoder().decode([ImportRowError].self, from: Data(result.rowErrors.utf8))
+                #expect(shown.count == PropertyImportRecord.errorsShown)
+                #expect(page?.errors.count == 200)
+                #expect(page?.kept == 1_000)
+                #expect(tail?.errors.count == 10)
+                #expect(tail?.errors.last?.row == 500)
+            }
+        }
+    }
+
+    /// Each attempt fails on something that is neither the source's fault nor an outage (a
+    /// trigger refuses to advance the import): after the last attempt the import ends failed
+    /// with the reason, not running.
+    @Test func anImportWhoseJobFailsForGoodEndsFailed() async throws {
+        try await TestDatabase.with { database in
+            try await database.admin.withTransaction { connection in
+                try await connection.query("""
+                    CREATE FUNCTION immo_app.refuse_batches() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN RAISE EXCEPTION 'batches are refused in this test'; END $$
+                    """, logger: Self.logger)
+                try await connection.query("""
+                    CREATE TRIGGER refuse_batches BEFORE UPDATE OF committed_batches ON immo_app.property_imports
+                    FOR EACH ROW EXECUTE FUNCTION immo_app.refuse_batches()
+                    """, logger: Self.logger)
+            }
+            let tenant = try await Self.tenant(database)
+            try await Self.withWorker(database) { queue in
+                let (importID, jobID) = try await Self.enqueue(
+                    queue, database, tenant: tenant, format: "csv", source: "external_ref,title,property_type\nX-1,A,house\n")
+                #expect(try await Self.finished(queue, jobID) == .failed)
+                let record = try #require(try await database.runtime.withTenant(tenant) { tx in try await tx.propertyImport(importID) })
+                #expect(record.status == "failed")
+                #expect(record.error?.contains("batches are refused") == true, "\(record.error ?? "")")
+                #expect(try await queue.job(jobID)?.attemptsMade == 3)
+            }
+        }
+    }
+}

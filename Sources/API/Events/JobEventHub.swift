@@ -68,6 +68,9 @@ final class JobEventHub: Sendable {
     /// The streams open now (for tests and metrics).
     var openStreams: Int { state.withLock { $0.subscribers.count } }
 
+    /// Queues with a reader now: one per followed queue, whatever the number of streams.
+    var readers: Int { state.withLock { $0.readers.count } }
+
     /// Registers a stream following `jobID` in `queue` for `user`; 429 over a cap.
     ///
     /// The subscription's `joinedAt` is the stream position from which the hub delivers: every

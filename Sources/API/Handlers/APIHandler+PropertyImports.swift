@@ -10,12 +10,24 @@ extension APIHandler {
     func getPropertyImport(_ input: Operations.GetPropertyImport.Input) async throws -> Operations.GetPropertyImport.Output {
         let tenant = try tenant()
         let id = try Self.uuid(input.path.id)
-        guard let record = try await database.withTenant(tenant, { tx in try await tx.propertyImport(id) }) else {
+        guard var record = try await database.withTenant(tenant, { tx in try await tx.propertyImport(id) }) else {
             throw HTTPError(.notFound, message: "import \(id) not found")
         }
         var progress: OpenAPIValueContainer?
-        if let jobID = record.jobID, let job = try await queue(.immoImports).job(jobID), job.tenantID == tenant.description {
+        let imports = try queue(.immoImports)
+        if let jobID = record.jobID, let job = try await imports.job(jobID), job.tenantID == tenant.description {
             progress = job.progress.flatMap(OpenAPIValueContainer.init(jsonText:))
+            // A job that failed for good without saying so to the import (its worker died on the
+            // last attempt, the stalled check failed it): the import ends failed, not running.
+            if ["queued", "running"].contains(record.status), try await imports.state(of: jobID) == .failed {
+                let reason = "its job failed: \(job.failedReason ?? "no reason recorded")"
+                if let repaired = try await database.withTenant(tenant, { tx in
+                    try await tx.failImportIfUnfinished(id, reason: reason)
+                    return try await tx.propertyImport(id)
+                }) {
+                    record = repaired
+                }
+            }
         }
         return .ok(.init(body: .json(.init(_import: try .init(record, progress: progress)))))
     }

@@ -64,7 +64,7 @@ extension TenantTransaction {
     /// applied twice). Returns the rows inserted and updated, or `nil` when the batch was already
     /// committed.
     public func commitImportBatch(
-        _ id: UUID, batch: Int, drafts: [PropertyDraft], rejectedRows: Int, errors: [ImportRowError]
+        _ id: UUID, batch: Int, drafts: [PropertyDraft], draftRows: [Int], rejectedRows: Int, errors: [ImportRowError]
     ) async throws(StoreError) -> (inserted: Int, updated: Int)? {
         let claimed = try await query(
             """
@@ -74,37 +74,32 @@ extension TenantTransaction {
         guard !claimed.isEmpty else { return nil }
         var inserted = 0
         var updated = 0
+        var errors = errors
+        var rejectedRows = rejectedRows
         if !drafts.isEmpty {
-            // One array per column (unnest) instead of nine parameters per row: the statement
-            // stays the same size whatever the batch, and binding is a handful of arrays.
-            // Optional fields travel as '' (validation never keeps an empty text) and NULLIF
-            // turns them back into NULL.
-            func text(_ value: String?) -> String { value ?? "" }
-            func number(_ value: Double?) -> String { value.map { String($0) } ?? "" }
-            let rows = try await query(
-                """
-                INSERT INTO immo_app.properties
-                    (tenant_id, external_ref, title, property_type, price, surface, rooms, postal_code, city, address, import_id)
-                SELECT \(tenant.rawValue), r.ref, r.title, r.kind, NULLIF(r.price, '')::numeric, NULLIF(r.surface, '')::numeric,
-                       NULLIF(r.rooms, '')::int, NULLIF(r.postal, ''), NULLIF(r.city, ''), NULLIF(r.address, ''), \(id)
-                FROM unnest(
-                    \(drafts.map(\.externalRef))::text[], \(drafts.map(\.title))::text[], \(drafts.map(\.propertyType.rawValue))::text[],
-                    \(drafts.map { number($0.price) })::text[], \(drafts.map { number($0.surface) })::text[],
-                    \(drafts.map { $0.rooms.map(String.init) ?? "" })::text[], \(drafts.map { text($0.postalCode) })::text[],
-                    \(drafts.map { text($0.city) })::text[], \(drafts.map { text($0.address) })::text[]
-                ) AS r(ref, title, kind, price, surface, rooms, postal, city, address)
-                ON CONFLICT (tenant_id, external_ref) DO UPDATE SET
-                    title = EXCLUDED.title, property_type = EXCLUDED.property_type, price = EXCLUDED.price,
-                    surface = EXCLUDED.surface, rooms = EXCLUDED.rooms, postal_code = EXCLUDED.postal_code,
-                    city = EXCLUDED.city, address = EXCLUDED.address, import_id = EXCLUDED.import_id, updated_at = now()
-                RETURNING (xmax = 0)
-                """)
+            // The whole batch in one statement; if PostgreSQL refuses a value validation let
+            // through, the batch is undone to a savepoint and its rows go in one by one, so only
+            // the refused rows are rejected, each with the database's reason.
+            try await query("SAVEPOINT import_batch")
             do {
-                for row in rows {
-                    if try row.decode(Bool.self) { inserted += 1 } else { updated += 1 }
+                (inserted, updated) = try await upsertImportRows(drafts, importID: id)
+                try await query("RELEASE SAVEPOINT import_batch")
+            } catch where error.kind == .constraintViolation || error.kind == .invalidInput {
+                try await query("ROLLBACK TO SAVEPOINT import_batch")
+                for (index, draft) in drafts.enumerated() {
+                    try await query("SAVEPOINT import_row")
+                    do {
+                        let (one, other) = try await upsertImportRows([draft], importID: id)
+                        inserted += one
+                        updated += other
+                        try await query("RELEASE SAVEPOINT import_row")
+                    } catch where error.kind == .constraintViolation || error.kind == .invalidInput {
+                        try await query("ROLLBACK TO SAVEPOINT import_row")
+                        let row = index < draftRows.count ? draftRows[index] : 0
+                        errors.append(ImportRowError(row: row, field: "row", message: "refused by the database: \(error.message)"))
+                        rejectedRows += 1
+                    }
                 }
-            } catch {
-                throw StoreError(error)
             }
         }
         var counts: [String: Int] = [:]
@@ -168,6 +163,53 @@ extension TenantTransaction {
         } catch {
             throw StoreError(error)
         }
+    }
+
+    /// Upserts rows by (tenant, external_ref); the rows inserted and updated.
+    private func upsertImportRows(_ drafts: [PropertyDraft], importID id: UUID) async throws(StoreError) -> (inserted: Int, updated: Int) {
+        // One array per column (unnest) instead of nine parameters per row: the statement
+        // stays the same size whatever the batch, and binding is a handful of arrays.
+        // Optional fields travel as '' (validation never keeps an empty text) and NULLIF
+        // turns them back into NULL.
+        func text(_ value: String?) -> String { value ?? "" }
+        func number(_ value: Double?) -> String { value.map { String($0) } ?? "" }
+        let rows = try await query(
+            """
+            INSERT INTO immo_app.properties
+                (tenant_id, external_ref, title, property_type, price, surface, rooms, postal_code, city, address, import_id)
+            SELECT \(tenant.rawValue), r.ref, r.title, r.kind, NULLIF(r.price, '')::numeric, NULLIF(r.surface, '')::numeric,
+                   NULLIF(r.rooms, '')::int, NULLIF(r.postal, ''), NULLIF(r.city, ''), NULLIF(r.address, ''), \(id)
+            FROM unnest(
+                \(drafts.map(\.externalRef))::text[], \(drafts.map(\.title))::text[], \(drafts.map(\.propertyType.rawValue))::text[],
+                \(drafts.map { number($0.price) })::text[], \(drafts.map { number($0.surface) })::text[],
+                \(drafts.map { $0.rooms.map(String.init) ?? "" })::text[], \(drafts.map { text($0.postalCode) })::text[],
+                \(drafts.map { text($0.city) })::text[], \(drafts.map { text($0.address) })::text[]
+            ) AS r(ref, title, kind, price, surface, rooms, postal, city, address)
+            ON CONFLICT (tenant_id, external_ref) DO UPDATE SET
+                title = EXCLUDED.title, property_type = EXCLUDED.property_type, price = EXCLUDED.price,
+                surface = EXCLUDED.surface, rooms = EXCLUDED.rooms, postal_code = EXCLUDED.postal_code,
+                city = EXCLUDED.city, address = EXCLUDED.address, import_id = EXCLUDED.import_id, updated_at = now()
+            RETURNING (xmax = 0)
+            """)
+        var inserted = 0
+        var updated = 0
+        do {
+            for row in rows {
+                if try row.decode(Bool.self) { inserted += 1 } else { updated += 1 }
+            }
+        } catch {
+            throw StoreError(error)
+        }
+        return (inserted, updated)
+    }
+
+    /// Marks an import failed unless it already ended (its job failed for good, say).
+    public func failImportIfUnfinished(_ id: UUID, reason: String) async throws(StoreError) {
+        try await query(
+            """
+            UPDATE immo_app.property_imports SET status = 'failed', error = \(reason), finished_at = now()
+            WHERE id = \(id) AND status IN ('queued', 'running')
+            """)
     }
 
     /// A page of the import's kept row errors, in row order, and how many are kept.

@@ -14,9 +14,12 @@ public struct PropertyImportHandler: JobHandler {
     public let queue = QueueName.imports
     public let jobNames: Set<String> = [PropertyImportJob.name]
     let batchSize: Int
+    /// Most data rows an import may hold (the API refuses larger uploads; this holds for any source).
+    let maxRows: Int
 
-    public init(batchSize: Int = 500) {
+    public init(batchSize: Int = 500, maxRows: Int = 100_000) {
         self.batchSize = max(1, batchSize)
+        self.maxRows = maxRows
     }
 
     public func run(_ job: WorkerJob) async throws -> HandlerResult {
@@ -24,7 +27,21 @@ public struct PropertyImportHandler: JobHandler {
         guard payload.tenantID == job.tenant else {
             throw UnrecoverableJobError("the payload's tenant \(payload.tenantID) is not the job's tenant \(job.tenant)")
         }
-        let importID = payload.importID
+        do {
+            return try await importRows(payload.importID, job: job)
+        } catch let error as ImportFailure {
+            throw error
+        } catch {
+            // A database outage delays the job without using an attempt; anything else that ends
+            // the job for good ends the import too, with the reason — never left running.
+            if let store = error as? StoreError, store.isRetryable { throw error }
+            let final = error is UnrecoverableJobError || job.attempt >= job.job.options.attempts
+            guard final else { throw error }
+            throw ImportFailure(importID: payload.importID, reason: QueueProcessor.reason(for: error))
+        }
+    }
+
+    private func importRows(_ importID: UUID, job: WorkerJob) async throws -> HandlerResult {
         let found = try await job.database.withTenant(job.tenant) { tx in try await tx.propertyImport(importID) }
         guard let record = found else {
             throw UnrecoverableJobError("import \(importID) does not exist for tenant \(job.tenant)")
@@ -42,6 +59,9 @@ public struct PropertyImportHandler: JobHandler {
             throw ImportFailure(importID: importID, reason: error.description)
         }
         let total = reader.estimatedRows
+        guard total <= maxRows else {
+            throw ImportFailure(importID: importID, reason: "the import has more than \(maxRows) rows (\(total)); split it")
+        }
         try await job.database.withTenant(job.tenant) { tx in try await tx.markImportRunning(importID, totalRows: total) }
 
         // Parsing the next batch overlaps with committing the previous one (one commit in
@@ -67,13 +87,13 @@ public struct PropertyImportHandler: JobHandler {
                 guard batch >= record.committedBatches else { return }  // committed by an earlier attempt
                 Self.dropDuplicateReferences(&drafts, rows: &draftRows, errors: &errors, rejected: &rejectedRows)
                 let (current, rowsSeen, rejected) = (batch, row, rejectedRows.count)
-                let (batchDrafts, batchErrors) = (drafts, errors)
+                let (batchDrafts, batchRows, batchErrors) = (drafts, draftRows, errors)
                 if inFlight { try await commits.next() }
                 inFlight = true
                 commits.addTask {
                     _ = try await job.database.withTenant(job.tenant) { tx in
                         try await tx.commitImportBatch(
-                            importID, batch: current, drafts: batchDrafts, rejectedRows: rejected, errors: batchErrors)
+                            importID, batch: current, drafts: batchDrafts, draftRows: batchRows, rejectedRows: rejected, errors: batchErrors)
                     }
                     let percent = total > 0 ? min(100, rowsSeen * 100 / total) : 100
                     try? await job.context.updateProgress(["processed": rowsSeen, "total": total, "percent": percent])
