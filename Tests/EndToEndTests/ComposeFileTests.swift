@@ -95,4 +95,30 @@ struct ComposeFileTests {
         let profiles = services.values.compactMap { $0["profiles"] as? [String] }.flatMap { $0 }
         #expect(Set(profiles).isSuperset(of: ["split-workers", "monitoring"]))
     }
+
+    /// Only Traefik publishes ports: HTTP redirects to HTTPS, certificates come from Let's
+    /// Encrypt, the dashboard is off; operations endpoints and Prometheus stay inside.
+    @Test func onlyHTTPSIsPublic() throws {
+        let services = try Self.services()
+        for (name, service) in services where name != "traefik" {
+            #expect(service["ports"] == nil, "\(name) publishes ports")
+        }
+        let traefik = try #require(services["traefik"])
+        let command = try #require(traefik["command"] as? [String])
+        #expect(command.contains("--entrypoints.websecure.address=:443"))
+        #expect(command.contains("--entrypoints.web.http.redirections.entrypoint.to=websecure"))
+        #expect(command.contains("--entrypoints.web.http.redirections.entrypoint.scheme=https"))
+        #expect(command.contains { $0.hasPrefix("--certificatesresolvers.letsencrypt.acme.") })
+        #expect(command.contains("--api.dashboard=false"))
+        #expect(!command.contains { $0.hasPrefix("--api.insecure") })
+        #expect(Set(traefik["ports"] as? [String] ?? []) == ["80:80", "443:443"])
+        let labels = try #require(services["api"]?["labels"] as? [String])
+        #expect(labels.contains("traefik.http.routers.api.entrypoints=websecure"))
+        #expect(labels.contains("traefik.http.routers.api.tls.certresolver=letsencrypt"))
+        #expect(!labels.contains { $0.contains("9465") }, "the operations listener must not be routed")
+        let environment = try #require(services["api"]?["environment"] as? [String: Any])
+        #expect(environment["API_OPS_PORT"] as? String == "9465")
+        let scrape = try String(contentsOfFile: TestEnvironment.repositoryRoot + "/deploy/prometheus.yml", encoding: .utf8)
+        #expect(scrape.contains("api:9465"))
+    }
 }
