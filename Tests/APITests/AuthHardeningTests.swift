@@ -120,4 +120,24 @@ struct AuthHardeningTests {
         await #expect(throws: (any Error).self) { try await eager.refresh() }
         #expect(try await verifier.identity(fromToken: try await Self.esToken(second, kid: "k2", tenant: tenant, role: "viewer")).role == .viewer)
     }
+
+    /// A burst of tokens naming unknown key ids makes one fetch, not one each.
+    @Test func unknownKeyIDsCannotMakeTheAPIHammerTheProvider() async throws {
+        let key = ES256PrivateKey()
+        let server = try await DocumentServer.start(try Self.jwks([(key, "k1")]))
+        defer { server.stop() }
+        let verifier = try await TokenVerifier(secret: APIHarness.secret)
+        var logger = Logger(label: "test.jwks")
+        logger.logLevel = .critical
+        let refresher = JWKSRefresher(url: server.url, verifier: verifier, minimumGap: .seconds(3_600), logger: logger)
+        let tenant = TenantID(UUID())
+        let junk = try await Self.esToken(ES256PrivateKey(), kid: "junk", tenant: tenant)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 { group.addTask { _ = try? await verifier.identity(fromToken: junk) } }
+        }
+        #expect(server.requests == 1)
+        // The one fetch brought k1: its tokens work.
+        #expect(try await verifier.identity(fromToken: try await Self.esToken(key, kid: "k1", tenant: tenant)).tenant == tenant)
+        _ = refresher
+    }
 }

@@ -44,6 +44,21 @@ struct WebhookDestinationPolicyTests {
         }
     }
 
+    /// A name that does not resolve now may resolve later (the delivery retries); a private
+    /// address is refused for good.
+    @Test func refusalsSayWhetherAnotherAttemptMayWork() async {
+        await #expect {
+            _ = try await WebhookDestinationPolicy().check("http://no-such-host.invalid/x")
+        } throws: { error in (error as? WebhookDestinationPolicy.Refusal)?.isTemporary == true }
+        await #expect {
+            _ = try await WebhookDestinationPolicy().check("http://127.0.0.1/x")
+        } throws: { error in (error as? WebhookDestinationPolicy.Refusal)?.isTemporary == false }
+        // IPv6 forms that carry an IPv4 address inside are refused.
+        for embedded in ["http://[2002:7f00:1::1]/", "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", "http://[::ffff:0:7f00:1]/"] {
+            await #expect(throws: WebhookDestinationPolicy.Refusal.self, "\(embedded)") { _ = try await WebhookDestinationPolicy().check(embedded) }
+        }
+    }
+
     @Test func operatorsMayAllowPrivateDestinations() async throws {
         let anything = try await WebhookDestinationPolicy(allowPrivate: true).check("http://127.0.0.1:8080/hook")
         #expect(anything == .init(host: "127.0.0.1", address: "127.0.0.1"))

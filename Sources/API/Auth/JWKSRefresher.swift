@@ -49,9 +49,14 @@ public final class JWKSRefresher: Service, Sendable {
         }
     }
 
-    /// `true` when a fetch was allowed now and succeeded.
+    /// `true` when a fetch was allowed now and succeeded. The gap is claimed atomically, so a
+    /// burst of tokens with unknown key ids makes one fetch, not one each.
     func refreshForUnknownKey() async -> Bool {
-        let allowed = lastFetch.withLock { last in last.map { ContinuousClock.now - $0 >= minimumGap } ?? true }
+        let allowed = lastFetch.withLock { last -> Bool in
+            if let last, ContinuousClock.now - last < minimumGap { return false }
+            last = .now
+            return true
+        }
         guard allowed else { return false }
         do {
             try await refresh()

@@ -102,6 +102,7 @@ public struct TokenVerifier: Sendable {
     }
 
     private func verify(_ token: String) async throws(AuthError) -> Identity {
+        let generation = cache.generation
         let claims: AccessTokenClaims
         do {
             claims = try await keys.get().verify(token, as: AccessTokenClaims.self)
@@ -132,7 +133,7 @@ public struct TokenVerifier: Sendable {
             role = .viewer
         }
         let identity = Identity(userID: userID, tenant: tenant, role: role, isPlatformAdmin: isPlatformAdmin)
-        cache.insert(identity, for: token, tokenExpiresAt: claims.exp.value)
+        cache.insert(identity, for: token, tokenExpiresAt: claims.exp.value, generation: generation)
         return identity
     }
 

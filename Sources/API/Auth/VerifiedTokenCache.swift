@@ -18,7 +18,7 @@ final class VerifiedTokenCache: Sendable {
     let capacity: Int
     let maximumAge: TimeInterval
     let maximumTokenLength: Int
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = Mutex<(tokens: [String: Entry], generation: Int)>(([:], 0))
 
     init(capacity: Int = 4_096, maximumAge: TimeInterval = 300, maximumTokenLength: Int = 8_192) {
         self.capacity = max(1, capacity)
@@ -28,36 +28,44 @@ final class VerifiedTokenCache: Sendable {
 
     /// The identity of `token` when it was verified and has not expired since.
     func identity(for token: String, now: Date = Date()) -> Identity? {
-        entries.withLock { entries in
-            guard let entry = entries[token] else { return nil }
+        entries.withLock { state in
+            guard let entry = state.tokens[token] else { return nil }
             guard now < entry.expiresAt else {
-                entries[token] = nil
+                state.tokens[token] = nil
                 return nil
             }
             return entry.identity
         }
     }
 
+    /// Changes when the cache is emptied (the keys changed): a verification that started
+    /// before does not store its answer (``insert(_:for:tokenExpiresAt:now:generation:)``).
+    var generation: Int { entries.withLock { $0.generation } }
+
     /// Remembers a verified token until `tokenExpiresAt` (or ``maximumAge`` from now, if sooner).
-    func insert(_ identity: Identity, for token: String, tokenExpiresAt: Date, now: Date = Date()) {
+    func insert(_ identity: Identity, for token: String, tokenExpiresAt: Date, now: Date = Date(), generation: Int? = nil) {
         let expiresAt = min(tokenExpiresAt, now.addingTimeInterval(maximumAge))
         guard now < expiresAt, token.utf8.count <= maximumTokenLength else { return }
-        entries.withLock { entries in
-            if entries.count >= capacity {
-                entries = entries.filter { now < $0.value.expiresAt }
+        entries.withLock { state in
+            if let generation, generation != state.generation { return }
+            if state.tokens.count >= capacity {
+                state.tokens = state.tokens.filter { now < $0.value.expiresAt }
                 // Still full of live tokens: drop an arbitrary eighth, so the next inserts are
                 // cheap again and most callers keep their entry.
-                if entries.count >= capacity {
-                    for key in Array(entries.keys.prefix(max(1, capacity / 8))) { entries[key] = nil }
+                if state.tokens.count >= capacity {
+                    for key in Array(state.tokens.keys.prefix(max(1, capacity / 8))) { state.tokens[key] = nil }
                 }
             }
-            entries[token] = Entry(identity: identity, expiresAt: expiresAt)
+            state.tokens[token] = Entry(identity: identity, expiresAt: expiresAt)
         }
     }
 
     func removeAll() {
-        entries.withLock { $0.removeAll() }
+        entries.withLock { state in
+            state.tokens.removeAll()
+            state.generation += 1
+        }
     }
 
-    var count: Int { entries.withLock { $0.count } }
+    var count: Int { entries.withLock { $0.tokens.count } }
 }

@@ -100,8 +100,10 @@ struct JobEventFrames: AsyncSequence, Sendable {
         /// Queues the event's frame if it is the job's; `true` when it ends the stream.
         mutating func relay(_ event: QueueEvent) -> Bool {
             guard event.jobID == frames.jobID, JobEventFrames.relayed.contains(event.name) else { return false }
-            // Already sent before the client reconnected (the hub may deliver from further back).
-            if let resume = frames.resumeAfter.flatMap(EventStreamID.init), let id = EventStreamID(event.id), id <= resume { return false }
+            // Already sent before the client reconnected, or (a fresh stream) already in the
+            // opening snapshot: the hub may deliver from further back than either.
+            let seen = frames.resumeAfter ?? frames.subscription.streamEnd
+            if let seen = EventStreamID(seen), let id = EventStreamID(event.id), id <= seen { return false }
             pending.append(Self.frame(id: event.id, event: event.name, data: JobEventPayload(event).json))
             if JobEventFrames.terminal.contains(event.name) {
                 phase = .done

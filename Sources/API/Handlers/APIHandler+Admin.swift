@@ -54,14 +54,17 @@ extension APIHandler {
             let all = try await queue.counts()
             let counts: Queue.Counts
             if let tenant = scope.tenantID { counts = try await queue.counts(tenant: tenant) } else { counts = all }
+            // Workers and last-minute throughput are the whole platform's: a tenant admin does
+            // not learn other tenants' volume from them (empty and 0 in the tenant's view).
+            let platform = scope.tenantID == nil
             summaries.append(.init(
                 name: name, paused: all.paused,
                 counts: .init(
                     waiting: counts.waiting, active: counts.active, prioritized: counts.prioritized, delayed: counts.delayed,
                     completed: counts.completed, failed: counts.failed, waitingChildren: counts.waitingChildren),
-                workers: try await queue.workersSeen(),
-                completedLastMinute: try await queue.metrics(.completed, minutes: 1).perMinute.first ?? 0,
-                failedLastMinute: try await queue.metrics(.failed, minutes: 1).perMinute.first ?? 0))
+                workers: platform ? try await queue.workersSeen() : [],
+                completedLastMinute: platform ? try await queue.metrics(.completed, minutes: 1).perMinute.first ?? 0 : 0,
+                failedLastMinute: platform ? try await queue.metrics(.failed, minutes: 1).perMinute.first ?? 0 : 0))
         }
         return .ok(.init(body: .json(.init(queues: summaries))))
     }
@@ -107,14 +110,11 @@ extension APIHandler {
         let scope = try adminScope()
         let queue = try queue(input.path.queue)
         guard let tenant = scope.tenantID else { return .ok(.init(body: .json(.init(retried: try await queue.retryAllFailed())))) }
-        var retried = 0
-        while true {
-            let failed = try await queue.jobs(tenant: tenant, in: .failed, offset: 0, limit: 200)
-            if failed.isEmpty { break }
-            for job in failed { try await queue.retry(job.id) }
-            retried += failed.count
-        }
-        return .ok(.init(body: .json(.init(retried: retried))))
+        // The tenant's failed jobs as of now, once: jobs that fail again meanwhile wait for the
+        // next request (no loop chasing them).
+        let failed = try await queue.jobs(tenant: tenant, in: .failed, offset: 0, limit: 1_000)
+        for job in failed { try await queue.retry(job.id) }
+        return .ok(.init(body: .json(.init(retried: failed.count))))
     }
 
     func removeJob(_ input: Operations.RemoveJob.Input) async throws -> Operations.RemoveJob.Output {

@@ -9,7 +9,7 @@ extension APIHandler {
 
     /// Up or down per dependency, nothing more (the details are on the operations listener).
     func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
-        let report = await ReadinessProbe(checks: dependencies.readiness).run()
+        let report = await readiness.report()
         var checks: [String: Components.Schemas.Readiness.ChecksPayload.AdditionalPropertiesPayload] = [:]
         for (name, status) in report.checks { checks[name] = .init(status: status.status == "up" ? .up : .down) }
         let body = Components.Schemas.Readiness(

@@ -12,10 +12,16 @@ extension APIHandler {
         let state = input.query.state.flatMap { JobState(rawValue: $0.rawValue) }
         let (limit, offset) = Self.page(limit: input.query.limit, offset: input.query.offset)
         var jobs: [Components.Schemas.Job] = []
-        // The tenant index lists the tenant's jobs without scanning the queue.
-        for job in try await queue.jobs(tenant: tenant.description, offset: offset, limit: limit) {
-            let current = try await queue.state(of: job.id)
-            if state == nil || state == current { jobs.append(try .init(job, state: current)) }
+        // The tenant index lists the tenant's jobs without scanning the queue; with a state,
+        // the page is of the jobs in that state.
+        if let state {
+            for job in try await queue.jobs(tenant: tenant.description, in: state, offset: offset, limit: limit) {
+                jobs.append(try .init(job, state: state))
+            }
+        } else {
+            for job in try await queue.jobs(tenant: tenant.description, offset: offset, limit: limit) {
+                jobs.append(try .init(job, state: try await queue.state(of: job.id)))
+            }
         }
         return .ok(.init(body: .json(.init(jobs: jobs))))
     }
@@ -32,7 +38,7 @@ extension APIHandler {
         let (queue, job) = try await ownJob(queue: input.path.queue, id: input.path.id, tenant: tenant)
         let subscription = try await streams.subscribe(queue: queue, jobID: job.id, user: identity.userID)
         var resumeAfter: String?
-        if let text = input.headers.lastEventID {
+        if let text = input.headers.lastEventID, !text.isEmpty {
             guard let requested = EventStreamID(text), let end = EventStreamID(subscription.streamEnd), requested <= end else {
                 throw HTTPError(.conflict, message: "Last-Event-ID: \(text) is past the end of the queue's events; reconnect without it")
             }

@@ -18,12 +18,16 @@ struct APIHandler: APIProtocol {
     let streams: JobEventHub
     /// `/openapi.json`'s answer, built once.
     let documentObject: OpenAPIObjectContainer
+    /// The public `/ready` answer, reused for a second: anyone may ask, and each asking costs a
+    /// round trip to every dependency.
+    let readiness: ReadinessCache
 
     init(dependencies: APIDependencies, contract: OpenAPIContract, streams: JobEventHub) {
         self.dependencies = dependencies
         self.contract = contract
         self.queues = Dictionary(uniqueKeysWithValues: dependencies.queues.map { ($0.name, $0) })
         self.streams = streams
+        self.readiness = ReadinessCache(probe: ReadinessProbe(checks: dependencies.readiness))
         let document = OpenAPIValueContainer(json: contract.document).value as? [String: (any Sendable)?] ?? [:]
         self.documentObject = (try? OpenAPIObjectContainer(unvalidatedValue: document)) ?? .init()
     }

@@ -147,34 +147,31 @@ extension Queue {
         return (start, start + min(max(1, limit), 1000) - 1)
     }
 
-    /// One tenant's job counts by state, over its `scanLimit` most recent jobs (the tenant index,
-    /// its states read in one pipelined round trip per 200 jobs).
-    public func counts(tenant: String, scanLimit: Int = 1_000) async throws -> Counts {
+    /// One tenant's job counts by state, in one read: the scripts keep them as they move jobs
+    /// (`B:tc:<tenant>`). Jobs added before the counts existed, or moved by clients that do not
+    /// keep them (BullMQ's own workers), are not counted; a count never shows below zero.
+    public func counts(tenant: String) async throws -> Counts {
+        let replies = try await redis.pipeline([
+            RedisCommand("HGETALL", [.string(keys.tenantCounts(tenant))], keyArguments: 0..<1),
+            RedisCommand("HEXISTS", [.string(keys.meta), "paused"], keyArguments: 0..<1),
+        ])
+        let fields = try [String: String](fromRESP: replies[0])
+        func count(_ state: JobState) -> Int { max(0, fields[state.rawValue].flatMap { Int($0) } ?? 0) }
         var counts = Counts()
-        counts.paused = try await isPaused()
-        var offset = 0
-        while offset < scanLimit {
-            let batch = try await jobIDs(tenant: tenant, offset: offset, limit: min(200, scanLimit - offset))
-            if batch.isEmpty { break }
-            offset += batch.count
-            for state in try await states(of: batch) {
-                switch state {
-                case .waiting: counts.waiting += 1
-                case .active: counts.active += 1
-                case .prioritized: counts.prioritized += 1
-                case .delayed: counts.delayed += 1
-                case .completed: counts.completed += 1
-                case .failed: counts.failed += 1
-                case .waitingChildren: counts.waitingChildren += 1
-                case .unknown: break
-                }
-            }
-        }
+        counts.waiting = count(.waiting)
+        counts.active = count(.active)
+        counts.prioritized = count(.prioritized)
+        counts.delayed = count(.delayed)
+        counts.completed = count(.completed)
+        counts.failed = count(.failed)
+        counts.waitingChildren = count(.waitingChildren)
+        counts.paused = try Int(fromRESP: replies[1]) == 1
         return counts
     }
 
     /// A page of one tenant's jobs in `state`, newest first, looking at its `scanLimit` most
-    /// recent jobs.
+    /// recent jobs. States are told apart by set membership (`ZSCORE`) and one read of `active`
+    /// per batch, never by scanning the wait list.
     public func jobs(tenant: String, in state: JobState, offset: Int, limit: Int, scanLimit: Int = 10_000) async throws -> [Job] {
         var matching: [String] = []
         let wanted = min(max(0, offset), scanLimit) + min(max(1, limit), 1000)
@@ -183,10 +180,33 @@ extension Queue {
             let batch = try await jobIDs(tenant: tenant, offset: position, limit: 200)
             if batch.isEmpty { break }
             position += batch.count
-            for (id, found) in zip(batch, try await states(of: batch)) where found == state { matching.append(id) }
+            for (id, found) in zip(batch, try await indexedStates(of: batch)) where found == state { matching.append(id) }
         }
         let page = matching.dropFirst(min(max(0, offset), matching.count)).prefix(min(max(1, limit), 1000))
         return try await jobs(ids: Array(page))
+    }
+
+    /// The states of jobs known to exist (from an index): a job in no sorted set and not active
+    /// is waiting.
+    func indexedStates(of ids: [String]) async throws -> [JobState] {
+        guard !ids.isEmpty else { return [] }
+        let sets: [(String, JobState)] = [
+            (keys.completed, .completed), (keys.failed, .failed), (keys.delayed, .delayed), (keys.prioritized, .prioritized),
+            (keys.waitingChildren, .waitingChildren),
+        ]
+        var commands = [RedisCommand("LRANGE", [.string(keys.active), 0, -1], keyArguments: 0..<1)]
+        for id in ids {
+            for (key, _) in sets { commands.append(RedisCommand("ZSCORE", [.string(key), .string(id)], keyArguments: 0..<1)) }
+        }
+        let replies = try await redis.pipeline(commands)
+        let active = Set(try [String](fromRESP: replies[0]))
+        return ids.enumerated().map { index, id in
+            let base = 1 + index * sets.count
+            for (offset, (_, state)) in sets.enumerated() where replies[base + offset].value != .null && !replies[base + offset].isError {
+                return state
+            }
+            return active.contains(id) ? .active : .waiting
+        }
     }
 
     /// Ids from the tenant index, newest first.
@@ -195,17 +215,6 @@ extension Queue {
         return try await redis.execute(
             RedisCommand("ZREVRANGE", [.string(keys.tenantIndex(tenant)), .int(start), .int(stop)], keyArguments: 0..<1),
             as: [String].self)
-    }
-
-    /// The states of many jobs in one pipelined round trip.
-    public func states(of ids: [String]) async throws -> [JobState] {
-        guard !ids.isEmpty else { return [] }
-        let commands = ids.flatMap(stateCommands)
-        let replies = try await redis.pipeline(commands)
-        let perJob = commands.count / ids.count
-        return (0..<ids.count).map { index in
-            Self.state(from: Array(replies[(index * perJob)..<((index + 1) * perJob)]))
-        }
     }
 
     /// Finished-job metrics: the running total and per-minute counts, newest minute first.

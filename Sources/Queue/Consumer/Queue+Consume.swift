@@ -91,8 +91,10 @@ extension Queue {
     public func waitForWork(on connection: RedisConnection, timeout: Duration) async throws -> Int? {
         let reply = try await connection.execute(.bzpopmin([keys.marker], timeout: max(timeout, .milliseconds(1))))
         guard case .array(let parts) = reply.value, parts.count == 3 else { return nil }
-        let score = Array(parts)[2]
-        return Int(try Double(fromRESP: score))
+        let score = try Double(fromRESP: Array(parts)[2])
+        // Any client can write the marker: a score that is no time at all means "look now".
+        guard score.isFinite else { return 0 }
+        return Int(min(max(score, 0), 9e15))
     }
 
     // MARK: Internals

@@ -42,6 +42,8 @@ public struct QueueKeys: Sendable, Hashable {
     public func deduplication(_ id: String) -> String { base + "de:" + id }
     /// Our extension: the jobs of one tenant, by creation time (BullMQ uses no `ti:` keys).
     public func tenantIndex(_ tenant: String) -> String { base + "ti:" + tenant }
+    /// A tenant's job counts by state (our extension), kept by the scripts.
+    public func tenantCounts(_ tenant: String) -> String { base + "tc:" + tenant }
     /// Our workers' heartbeats (not part of BullMQ's layout; the `:` keeps it apart from job ids).
     public var workers: String { base + "obotcall:workers" }
 

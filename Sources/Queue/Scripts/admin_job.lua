@@ -25,6 +25,7 @@ if action == "promote" then
   if redis.call("ZREM", k.delayed, jobId) == 0 then return -3 end
   local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
   enqueueRunnable(k, jobId, priority, false)
+  countJobMove(B, jobId, "delayed", runnableState(priority))
   redis.call("HSET", jobKey, "delay", 0)
   wakeUnlessPaused()
   emit(k.events, limit, "waiting", "jobId", jobId, "prev", "delayed")
@@ -39,6 +40,7 @@ elseif action == "retry" then
   redis.call("HSET", jobKey, "atm", 0, "ats", 0)
   local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
   enqueueRunnable(k, jobId, priority, false)
+  countJobMove(B, jobId, previous, runnableState(priority))
   wakeUnlessPaused()
   emit(k.events, limit, "waiting", "jobId", jobId, "prev", previous)
   return 0
@@ -54,7 +56,9 @@ elseif action == "remove" then
   elseif redis.call("ZREM", KEYS[13], jobId) > 0 then previous = "waiting-children"
   end
   redis.call("SREM", k.stalled, jobId)
-  deleteJob(B, jobId, false)
+  local counted = previous
+  if previous == "unknown" or previous == "waiting-children" then counted = nil end
+  deleteJob(B, jobId, false, counted)
   emit(k.events, limit, "removed", "jobId", jobId, "prev", previous)
   return 0
 elseif action == "progress" then

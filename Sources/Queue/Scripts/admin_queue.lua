@@ -31,6 +31,7 @@ local function moveToWait(setKey, previous)
     end
     local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
     enqueueRunnable(k, jobId, priority, false)
+    countJobMove(B, jobId, previous, runnableState(priority))
     emit(k.events, limit, "waiting", "jobId", jobId, "prev", previous)
   end
   if #ids > 0 and not pausedOrMaxed(k.meta, k.active) then wakeWorkers(k.marker) end
@@ -67,7 +68,9 @@ elseif action == "clean" then
     local locked = state == "active" and redis.call("EXISTS", jobKey .. ":lock") == 1
     if at <= cutoff and not locked then
       if isList then redis.call("LREM", key, 0, jobId) else redis.call("ZREM", key, jobId) end
-      deleteJob(B, jobId, false)
+      local counted = state
+      if state == "wait" or state == "paused" then counted = "waiting" end
+      deleteJob(B, jobId, false, counted)
       table.insert(removed, jobId)
     end
   end
@@ -80,7 +83,7 @@ elseif action == "drain" then
   local lists = { k.wait, KEYS[18] }
   for _, list in ipairs(lists) do
     local ids = redis.call("LRANGE", list, -batch, -1)
-    for _, jobId in ipairs(ids) do deleteJob(B, jobId, false) end
+    for _, jobId in ipairs(ids) do deleteJob(B, jobId, false, "waiting") end
     if #ids > 0 then redis.call("LTRIM", list, 0, -(#ids + 1)) end
     handled = handled + #ids
   end
@@ -88,8 +91,10 @@ elseif action == "drain" then
   if ARGV[7] == "1" then table.insert(sets, k.delayed) end
   for _, set in ipairs(sets) do
     local ids = redis.call("ZRANGE", set, 0, batch - 1)
+    local counted = "prioritized"
+    if set == k.delayed then counted = "delayed" end
     for _, jobId in ipairs(ids) do
-      deleteJob(B, jobId, false)
+      deleteJob(B, jobId, false, counted)
       redis.call("ZREM", set, jobId)
     end
     handled = handled + #ids
@@ -122,10 +127,10 @@ elseif action == "obliterate" then
     if budget <= 0 then return { batch, 1, {} } end
   end
   -- Everything else of the queue: counters, markers, events, metrics, limiter, dedup keys and the
-  -- tenant index (both under B, found by pattern: obliterate is rare and batched).
+  -- tenant index and counts (under B, found by pattern: obliterate is rare and batched).
   redis.call("DEL", k.events, k.meta, k.pc, k.marker, k.limiter, k.stalled, KEYS[14], KEYS[15],
     KEYS[16], KEYS[16] .. ":data", KEYS[17], KEYS[17] .. ":data", B .. "priority", B .. "delay")
-  for _, pattern in ipairs({ B .. "de:*", B .. "dn:*", B .. "ti:*" }) do
+  for _, pattern in ipairs({ B .. "de:*", B .. "dn:*", B .. "ti:*", B .. "tc:*" }) do
     local cursor = "0"
     repeat
       local page = redis.call("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)

@@ -34,8 +34,9 @@ local keepCount = tonumber(ARGV[7])
 local keepAge = tonumber(ARGV[8]) or 0
 local keepLimit = tonumber(ARGV[9]) or 1000
 if keepCount == 0 then
-  deleteJob(B, jobId, true)
+  deleteJob(B, jobId, true, "active")
 else
+  countJobMove(B, jobId, "active", target)
   local valueField = "returnvalue"
   if target == "failed" then valueField = "failedReason" end
   redis.call("ZADD", KEYS[11], now, jobId)
@@ -47,14 +48,14 @@ else
   if keepAge > 0 then
     local old = redis.call("ZRANGEBYSCORE", KEYS[11], 0, now - keepAge * 1000, "LIMIT", 0, keepLimit)
     for _, oldId in ipairs(old) do
-      deleteJob(B, oldId, true)
+      deleteJob(B, oldId, true, target)
       redis.call("ZREM", KEYS[11], oldId)
     end
   end
   if keepCount and keepCount > 0 then
     local excess = redis.call("ZRANGE", KEYS[11], 0, -(keepCount + 1))
     for _, oldId in ipairs(excess) do
-      deleteJob(B, oldId, true)
+      deleteJob(B, oldId, true, target)
       redis.call("ZREM", KEYS[11], oldId)
     end
   end

@@ -80,6 +80,30 @@ local function enqueueRunnable(k, jobId, priority, toFront)
   end
 end
 
+-- Tenant counts (our extension): B .. "tc:" .. tenant is a hash state -> number of the tenant's
+-- jobs in that state (waiting, prioritized, delayed, active, completed, failed), kept by every
+-- script that moves a job, so a tenant's counts are one read. Only jobs our producer added carry
+-- the `tcs` mark and are counted: a job added before the counts existed, or by another client,
+-- never moves a count. `from`/`to` may be nil (a job that appears or is deleted).
+local function countTenantMove(B, tenant, from, to)
+  if not tenant or tenant == "" then return end
+  local key = B .. "tc:" .. tenant
+  if from then redis.call("HINCRBY", key, from, -1) end
+  if to then redis.call("HINCRBY", key, to, 1) end
+end
+
+local function countJobMove(B, jobId, from, to)
+  local fields = redis.call("HMGET", B .. jobId, "tid", "tcs")
+  if fields[2] ~= "1" then return end
+  countTenantMove(B, fields[1], from, to)
+end
+
+-- The state a runnable job lands in.
+local function runnableState(priority)
+  if priority > 0 then return "prioritized" end
+  return "waiting"
+end
+
 -- Moves delayed jobs that are due (at most 1000 per call) to wait or prioritized.
 local function promoteDueDelayed(k, B, now, limit)
   local due = redis.call("ZRANGEBYSCORE", k.delayed, 0, (now + 1) * DELAY_SLOTS - 1, "LIMIT", 0, 1000)
@@ -89,6 +113,7 @@ local function promoteDueDelayed(k, B, now, limit)
     local jobKey = B .. jobId
     local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
     enqueueRunnable(k, jobId, priority, false)
+    countJobMove(B, jobId, "delayed", runnableState(priority))
     redis.call("HSET", jobKey, "delay", 0)
     emit(k.events, limit, "waiting", "jobId", jobId, "prev", "delayed")
   end
@@ -100,6 +125,7 @@ local function unindexTenant(B, jobId, tenant)
   if tenant and tenant ~= "" then redis.call("ZREM", B .. "ti:" .. tenant, jobId) end
 end
 
+
 -- Deletes a job's dedup key when it still belongs to the job. A finishing job keeps a key that
 -- has a TTL (a throttle window outlives its job); a removed job releases it either way.
 local function releaseDeduplication(B, jobId, dedupId, finishing)
@@ -110,12 +136,14 @@ local function releaseDeduplication(B, jobId, dedupId, finishing)
   redis.call("DEL", dedupKey)
 end
 
--- Deletes a job's hash and companion keys, and its tenant index entry. `finished` keeps a
--- throttle window (a dedup key with a TTL) alive past the job, as finishing does.
-local function deleteJob(B, jobId, finished)
+-- Deletes a job's hash and companion keys, and its tenant index entry and count (`state`, the
+-- state it leaves; nil when it was in none). `finished` keeps a throttle window (a dedup key
+-- with a TTL) alive past the job, as finishing does.
+local function deleteJob(B, jobId, finished, state)
   local jobKey = B .. jobId
-  local fields = redis.call("HMGET", jobKey, "tid", "deid")
+  local fields = redis.call("HMGET", jobKey, "tid", "deid", "tcs")
   unindexTenant(B, jobId, fields[1])
+  if fields[3] == "1" then countTenantMove(B, fields[1], state, nil) end
   releaseDeduplication(B, jobId, fields[2], finished)
   redis.call("DEL", jobKey, jobKey .. ":logs", jobKey .. ":lock", jobKey .. ":dependencies",
     jobKey .. ":processed", jobKey .. ":failed", jobKey .. ":unsuccessful")
@@ -144,8 +172,10 @@ local function fetchNextJob(k, B, now, token, lockDuration, limiterMax, limiterD
   end
 
   for _ = 1, 10 do
+    local from = "waiting"
     local jobId = redis.call("RPOPLPUSH", k.wait, k.active)
     if not jobId then
+      from = "prioritized"
       local popped = redis.call("ZPOPMIN", k.prioritized)
       if popped[1] then
         jobId = popped[1]
@@ -164,6 +194,7 @@ local function fetchNextJob(k, B, now, token, lockDuration, limiterMax, limiterD
         if redis.call("INCR", k.limiter) == 1 then redis.call("PEXPIRE", k.limiter, duration) end
       end
       if token ~= "0" then redis.call("SET", jobKey .. ":lock", token, "PX", lockDuration) end
+      countJobMove(B, jobId, from, "active")
       emit(k.events, limit, "active", "jobId", jobId, "prev", "waiting")
       if workerName and workerName ~= "" then
         redis.call("HSET", jobKey, "processedOn", now, "pb", workerName)
@@ -235,7 +266,7 @@ local function addJob(k, B, counter, timestamp, i, limit, fifo)
       elseif ARGV[i + 10] == "1" and ownerDelayed then
         -- Replace (debounce): the delayed owner gives way to the new job.
         redis.call("ZREM", k.delayed, owner)
-        deleteJob(B, owner, false)
+        deleteJob(B, owner, false, "delayed")
         emit(k.events, limit, "removed", "jobId", owner, "prev", "delayed")
         claimed = true
       end
@@ -256,7 +287,10 @@ local function addJob(k, B, counter, timestamp, i, limit, fifo)
   local fields = { "name", name, "data", ARGV[i + 2], "opts", ARGV[i + 3], "timestamp", timestamp,
     "delay", delay, "priority", priority }
   if dedupId ~= "" then fields[#fields + 1] = "deid"; fields[#fields + 1] = dedupId end
-  if tenant ~= "" then fields[#fields + 1] = "tid"; fields[#fields + 1] = tenant end
+  if tenant ~= "" then
+    fields[#fields + 1] = "tid"; fields[#fields + 1] = tenant
+    fields[#fields + 1] = "tcs"; fields[#fields + 1] = "1"
+  end
   redis.call("HSET", jobKey, unpack(fields))
   emit(k.events, limit, "added", "jobId", jobId, "name", name)
 
@@ -264,9 +298,11 @@ local function addJob(k, B, counter, timestamp, i, limit, fifo)
   if delay > 0 then
     local due = timestamp + delay
     redis.call("ZADD", k.delayed, delayedScore(k.delayed, due), jobId)
+    countTenantMove(B, tenant, nil, "delayed")
     emit(k.events, limit, "delayed", "jobId", jobId, "delay", due)
     scheduleDelayedWake(k.marker, k.delayed)
   else
+    countTenantMove(B, tenant, nil, runnableState(priority))
     if priority == 0 and not lifo then
       fifo[#fifo + 1] = jobId
     else

@@ -31,6 +31,7 @@ for _, jobId in ipairs(suspects) do
         table.insert(doomed, jobId)
       end
       redis.call("RPUSH", k.wait, jobId)
+      countJobMove(B, jobId, "active", "waiting")
       emit(k.events, limit, "waiting", "jobId", jobId, "prev", "active")
       emit(k.events, limit, "stalled", "jobId", jobId)
       table.insert(recovered, jobId)

@@ -28,6 +28,7 @@ if delay > 0 then
   local due = now + delay
   redis.call("HSET", jobKey, "delay", delay)
   redis.call("ZADD", k.delayed, delayedScore(k.delayed, due), jobId)
+  countJobMove(B, jobId, "active", "delayed")
   emit(k.events, limit, "delayed", "jobId", jobId, "delay", due)
   scheduleDelayedWake(k.marker, k.delayed)
 else
@@ -36,6 +37,7 @@ else
   local priority = tonumber(fields[1]) or 0
   local lifo = fields[2] and string.find(fields[2], '"lifo":true', 1, true) ~= nil
   enqueueRunnable(k, jobId, priority, lifo)
+  countJobMove(B, jobId, "active", runnableState(priority))
   if not pausedOrMaxed(k.meta, k.active) then wakeWorkers(k.marker) end
   emit(k.events, limit, "waiting", "jobId", jobId, "prev", "active")
 end

@@ -135,7 +135,15 @@ public struct NotificationHandler: JobHandler {
         do {
             destination = try await policy.check(endpoint.url)
         } catch {
-            return (.reject(error.description), nil)
+            return (error.isTemporary ? .retry(error.description) : .reject(error.description), nil)
+        }
+        // The client looks the pinned address up by the host it parses from the URL: if its
+        // parser read another host than the policy's, the pin would miss and the name would be
+        // resolved again; refuse rather than risk it.
+        var pinnedHost = URL(string: endpoint.url)?.host ?? ""
+        if pinnedHost.hasPrefix("["), pinnedHost.hasSuffix("]") { pinnedHost = String(pinnedHost.dropFirst().dropLast()) }
+        guard pinnedHost == destination.host else {
+            return (.reject("the endpoint URL is ambiguous (its host reads differently to different parsers)"), nil)
         }
         var request = HTTPClientRequest(url: endpoint.url)
         request.method = .POST

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -37,6 +38,16 @@ public struct WebhookDestinationPolicy: Sendable {
     /// Why a destination is refused; the message never repeats the URL (it may be a secret).
     public struct Refusal: Error, CustomStringConvertible, Equatable {
         public let description: String
+        /// `false` for the policy's refusals; `true` when the name could not be resolved now
+        /// (another attempt may succeed).
+        public let isTemporary: Bool
+
+        init(description: String, isTemporary: Bool = false) {
+            self.description = description
+            self.isTemporary = isTemporary
+        }
+
+        static func unresolved(_ description: String) -> Refusal { Refusal(description: description, isTemporary: true) }
     }
 
     public func check(_ url: String) async throws(Refusal) -> Destination {
@@ -45,7 +56,7 @@ public struct WebhookDestinationPolicy: Sendable {
         else { throw Refusal(description: "the endpoint URL is not an http(s) URL") }
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         let addresses = try await resolve(host)
-        guard let first = addresses.first else { throw Refusal(description: "the endpoint's host does not resolve") }
+        guard let first = addresses.first else { throw .unresolved("the endpoint's host does not resolve") }
         if !allowPrivate && !allowedHosts.contains(host.lowercased()) {
             for address in addresses where !Self.isPublic(address) {
                 throw Refusal(description: "the endpoint resolves to a non-public address (\(Self.text(address))); private destinations are not allowed")
@@ -57,28 +68,51 @@ public struct WebhookDestinationPolicy: Sendable {
     /// An address as bytes: 4 for IPv4, 16 for IPv6.
     typealias Address = [UInt8]
 
+    /// The host's addresses, or a refusal after `resolveTimeout`: the lookup (a blocking
+    /// `getaddrinfo` on NIO's thread pool, which cannot be interrupted) may finish later on its
+    /// own, but the delivery does not wait for it.
     func resolve(_ host: String) async throws(Refusal) -> [Address] {
         let timeout = resolveTimeout
-        let outcome: Result<[Address], Refusal>? = await withTaskGroup(of: Result<[Address], Refusal>?.self) { group in
-            group.addTask {
-                do {
-                    return try await NIOThreadPool.singleton.runIfActive { Self.getaddrinfo(host) }
-                } catch {
-                    return .failure(Refusal(description: "the endpoint's host could not be resolved"))
+        let once = ResumeOnce()
+        let outcome: Result<[Address], Refusal> = await withCheckedContinuation { continuation in
+            once.set(continuation)
+            NIOThreadPool.singleton.submit { state in
+                guard state == .active else {
+                    once.resume(.failure(.unresolved("the resolver is shutting down")))
+                    return
                 }
+                once.resume(Self.getaddrinfo(host))
             }
-            group.addTask {
+            Task {
                 try? await Task.sleep(for: timeout)
+                once.resume(.failure(.unresolved("resolving the endpoint's host took longer than \(timeout)")))
+            }
+        }
+        return try outcome.get()
+    }
+
+    /// Resumes a continuation with the first result given, ignores the rest.
+    final class ResumeOnce: Sendable {
+        private let state = Mutex<(continuation: CheckedContinuation<Result<[Address], Refusal>, Never>?, result: Result<[Address], Refusal>?)>(
+            (nil, nil))
+
+        func set(_ continuation: CheckedContinuation<Result<[Address], Refusal>, Never>) {
+            let early = state.withLock { state -> Result<[Address], Refusal>? in
+                if let result = state.result { return result }
+                state.continuation = continuation
                 return nil
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+            if let early { continuation.resume(returning: early) }
         }
-        switch outcome {
-        case .some(.success(let addresses)): return addresses
-        case .some(.failure(let refusal)): throw refusal
-        case .none: throw Refusal(description: "resolving the endpoint's host took longer than \(timeout)")
+
+        func resume(_ result: Result<[Address], Refusal>) {
+            let waiting = state.withLock { state -> CheckedContinuation<Result<[Address], Refusal>, Never>? in
+                guard state.result == nil else { return nil }
+                state.result = result
+                defer { state.continuation = nil }
+                return state.continuation
+            }
+            waiting?.resume(returning: result)
         }
     }
 
@@ -92,7 +126,7 @@ public struct WebhookDestinationPolicy: Sendable {
         #endif
         var list: UnsafeMutablePointer<addrinfo>?
         let status = Glibc.getaddrinfo(host, nil, &hints, &list)
-        guard status == 0, let list else { return .failure(Refusal(description: "the endpoint's host does not resolve")) }
+        guard status == 0, let list else { return .failure(.unresolved("the endpoint's host does not resolve")) }
         defer { freeaddrinfo(list) }
         var addresses: [Address] = []
         var node: UnsafeMutablePointer<addrinfo>? = list
@@ -126,6 +160,11 @@ public struct WebhookDestinationPolicy: Sendable {
                 return isPublic(Array(address[12..<16]))
             }
             if address[0..<12].allSatisfy({ $0 == 0 }) { return false }  // ::, ::1, ::a.b.c.d
+            // Forms that carry an IPv4 address inside (IPv4-translated ::ffff:0:a.b.c.d, 6to4
+            // 2002::/16, Teredo 2001::/32) could lead anywhere: refused.
+            if address[0..<8].allSatisfy({ $0 == 0 }) && address[8] == 0xff && address[9] == 0xff { return false }
+            if address[0] == 0x20 && address[1] == 0x02 { return false }
+            if address[0] == 0x20 && address[1] == 0x01 && address[2] == 0 && address[3] == 0 { return false }
             if address[0] & 0xfe == 0xfc { return false }  // fc00::/7 unique local
             if address[0] == 0xfe && address[1] & 0xc0 == 0x80 { return false }  // fe80::/10 link-local
             if address[0] == 0xfe && address[1] & 0xc0 == 0xc0 { return false }  // fec0::/10 site-local (deprecated)
