@@ -2,7 +2,6 @@ import Domain
 import Foundation
 public import Hummingbird
 public import Logging
-import OpenAPIHummingbird
 import OpenAPIRuntime
 public import Prometheus
 public import Queue
@@ -94,7 +93,7 @@ public enum APIApplication {
             logger: dependencies.logger)
         let handler = APIHandler(dependencies: dependencies, contract: contract, streams: streams)
         try handler.registerHandlers(
-            on: APITransport(router: router, api: api, book: book, contract: contract),
+            on: APITransport(router: router, api: api, book: book, contract: contract, maxBodySize: APIRequestContext.maximumJSONBody),
             configuration: Configuration(dateTranscoder: RFC3339DateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
             middlewares: [ContractMiddleware(contract: contract)])
 

@@ -12,7 +12,9 @@ public struct APIRequestContext: RequestContext {
     }
 
     /// Bodies up to 1 MiB (larger uploads have routes of their own).
-    public var maxUploadSize: Int { 1 << 20 }
+    public var maxUploadSize: Int { Self.maximumJSONBody }
+
+    static let maximumJSONBody = 1 << 20
 
     public var requestDecoder: JSONDecoder { Self.decoder }
 

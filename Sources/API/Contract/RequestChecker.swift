@@ -19,7 +19,9 @@ struct RequestChecker: Sendable {
             var values: [String]
             switch parameter.location {
             case .path:
-                values = pathParameters[parameter.name].map { [String($0).removingPercentEncoding ?? String($0)] } ?? []
+                values = pathParameters[parameter.name].map { raw in
+                    [raw.contains("%") ? (String(raw).removingPercentEncoding ?? String(raw)) : String(raw)]
+                } ?? []
             case .query:
                 guard let found = query[parameter.name] else { values = []; break }
                 values = []
@@ -56,7 +58,7 @@ struct RequestChecker: Sendable {
     /// The body's media type, checked against those the operation takes; `nil` when it takes none.
     func mediaType(of operation: OperationContract, headers: HTTPFields, bodyIsEmpty: Bool) throws(RequestRejection) -> String? {
         guard let body = operation.body else { return nil }
-        let declared = headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        let declared = headers[.contentType].map(Self.mediaType(of:))
         guard let declared, !declared.isEmpty else {
             if bodyIsEmpty && body.required { throw .badRequest(ContractViolation(field: "body", message: "is required")) }
             if bodyIsEmpty { return nil }
@@ -74,6 +76,13 @@ struct RequestChecker: Sendable {
         if let problem = contract.validator.problem(with: .string(text), schema: schema, at: "body") { throw .badRequest(problem) }
     }
 
+    /// `Application/JSON; charset=utf-8` → `application/json`.
+    static func mediaType(of contentType: String) -> String {
+        let essence = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
+        let trimmed = essence.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
+        return String(decoding: trimmed, as: UTF8.self).lowercased()
+    }
+
     /// A JSON body against the operation's schema for `application/json`.
     func checkJSONBody(_ bytes: some Collection<UInt8>, of operation: OperationContract) throws(RequestRejection) {
         guard let schema = operation.body?.schemas["application/json"] else { return }
@@ -83,9 +92,9 @@ struct RequestChecker: Sendable {
         }
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+            value = try JSONReader.parse(Array(bytes))
         } catch {
-            throw .badRequest(ContractViolation(field: "body", message: "is not valid JSON"))
+            throw .badRequest(ContractViolation(field: "body", message: "is not valid JSON (\(error.reason))"))
         }
         if let problem = contract.validator.problem(with: value, schema: schema, at: "body") { throw .badRequest(problem) }
     }
@@ -125,7 +134,8 @@ struct RequestChecker: Sendable {
 
     /// `+` is a space and `%2B` a plus, as the generated code reads form-style query values.
     static func decodeQueryValue(_ raw: Substring) -> String? {
-        String(raw).replacing("+", with: " ").removingPercentEncoding
+        guard raw.contains("%") || raw.contains("+") else { return String(raw) }
+        return String(raw).replacing("+", with: " ").removingPercentEncoding
     }
 }
 

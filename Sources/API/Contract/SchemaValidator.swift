@@ -13,11 +13,19 @@ struct SchemaValidator: Sendable {
     let document: JSONValue
     /// Every `pattern` of the document, compiled once.
     private let patterns: [String: PatternMatcher]
+    /// Every `$ref` of the document, resolved once (a request's check then follows a reference
+    /// with one dictionary lookup).
+    private let references: [String: JSONValue]
 
     init(document: JSONValue) throws {
         self.document = document
         var found: Set<String> = []
         Self.collectPatterns(in: document, into: &found)
+        var referenced: Set<String> = []
+        Self.collectReferences(in: document, into: &referenced)
+        var references: [String: JSONValue] = [:]
+        for reference in referenced { references[reference] = try Self.follow(reference, in: document) }
+        self.references = references
         var patterns: [String: PatternMatcher] = [:]
         for pattern in found {
             do {
@@ -27,6 +35,30 @@ struct SchemaValidator: Sendable {
             }
         }
         self.patterns = patterns
+    }
+
+    private static func collectReferences(in value: JSONValue, into found: inout Set<String>) {
+        switch value {
+        case .object(let object):
+            if let reference = object["$ref"]?.string { found.insert(reference) }
+            for child in object.values { collectReferences(in: child, into: &found) }
+        case .array(let array):
+            for child in array { collectReferences(in: child, into: &found) }
+        default:
+            break
+        }
+    }
+
+    /// The node a local reference (`#/components/schemas/Job`) points at.
+    private static func follow(_ reference: String, in document: JSONValue) throws -> JSONValue {
+        guard reference.hasPrefix("#/") else { throw ContractError("only local references are supported: \(reference)") }
+        var node = document
+        for token in reference.dropFirst(2).split(separator: "/") {
+            let key = String(token).replacing("~1", with: "/").replacing("~0", with: "~")
+            guard let next = node[key] else { throw ContractError("dangling $ref \(reference)") }
+            node = next
+        }
+        return node
     }
 
     private static func collectPatterns(in value: JSONValue, into found: inout Set<String>) {
@@ -47,13 +79,7 @@ struct SchemaValidator: Sendable {
         var hops = 0
         while let reference = current["$ref"]?.string {
             hops += 1
-            guard hops < 32, reference.hasPrefix("#/") else { throw ContractError("unusable $ref \(reference)") }
-            var node = document
-            for token in reference.dropFirst(2).split(separator: "/") {
-                let key = String(token).replacing("~1", with: "/").replacing("~0", with: "~")
-                guard let next = node[key] else { throw ContractError("dangling $ref \(reference)") }
-                node = next
-            }
+            guard hops < 32, let node = references[reference] else { throw ContractError("unusable $ref \(reference)") }
             current = node
         }
         return current
