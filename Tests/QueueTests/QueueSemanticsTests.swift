@@ -312,7 +312,9 @@ import TestSupport
 
     @Test func rateLimiterHoldsBackJobs() async throws {
         try await QueueTesting.withQueue { queue in
-            try await queue.setGlobalRateLimit(max: 2, duration: .seconds(2))
+            // A window far longer than three fetches take on a loaded machine: the test counts,
+            // it does not race the clock.
+            try await queue.setGlobalRateLimit(max: 2, duration: .seconds(120))
             for n in 0..<3 { try await queue.add("r", data: Payload(n: n)) }
             #expect(try await queue.fetch(QueueTesting.fetch).job != nil)
             #expect(try await queue.fetch(QueueTesting.fetch).job != nil)
@@ -320,7 +322,7 @@ import TestSupport
                 Issue.record("third fetch was not rate limited")
                 return
             }
-            #expect(wait > .zero && wait <= .seconds(2))
+            #expect(wait > .zero && wait <= .seconds(120))
             #expect(try await queue.counts().waiting == 1)
         }
     }
