@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Synchronization
+import TestSupport
 
 /// A local OpenAI-compatible `/v1/chat/completions` that answers scripted (status, JSON) pairs
 /// and records what it received.
@@ -33,16 +34,9 @@ final class FakeModelServer: Sendable {
             }
             return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
-        var logger = Logger(label: "test.model")
-        logger.logLevel = .critical
-        let started = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in started.continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        server.task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
-        for await port in started.stream {
-            server.port.withLock { $0 = port }
-            break
-        }
+        let (port, task) = await LocalHTTPServer.start(router, label: "test.model")
+        server.task.withLock { $0 = task }
+        server.port.withLock { $0 = port }
         return server
     }
 

@@ -30,17 +30,9 @@ public final class DocumentServer: Sendable {
             return Response(
                 status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
-        var logger = Logger(label: "test.document")
-        logger.logLevel = .critical
-        let started = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in started.continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        server.task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
-        for await port in started.stream {
-            server.port.withLock { $0 = port }
-            break
-        }
+        let (port, task) = await LocalHTTPServer.start(router, label: "test.document")
+        server.task.withLock { $0 = task }
+        server.port.withLock { $0 = port }
         return server
     }
 

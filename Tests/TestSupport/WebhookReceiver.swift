@@ -35,18 +35,9 @@ public final class WebhookReceiver: Sendable {
             }
             return Response(status: .init(code: status), body: .init(byteBuffer: ByteBuffer(string: "status \(status)")))
         }
-        var logger = Logger(label: "test.webhooks")
-        logger.logLevel = .critical
-        let started = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in started.continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        let (port, task) = await LocalHTTPServer.start(router, label: "test.webhooks")
         receiver.task.withLock { $0 = task }
-        for await port in started.stream {
-            receiver.port.withLock { $0 = port }
-            break
-        }
+        receiver.port.withLock { $0 = port }
         return receiver
     }
 

@@ -225,7 +225,7 @@ extension PropertyImportJobTests {
     /// rejected alone with the database's reason; the others of its batch are imported.
     @Test func aRowTheDatabaseRefusesIsRejectedAlone() async throws {
         try await TestDatabase.with { database in
-            try await database.admin.withTransaction { connection in
+            _ = try await database.admin.withTransaction { connection in
                 try await connection.query(
                     "ALTER TABLE immo_app.properties ADD CONSTRAINT no_cursed_titles CHECK (title <> 'Cursed')", logger: Self.logger)
             }
@@ -282,7 +282,7 @@ extension PropertyImportJobTests {
     /// with the reason, not running.
     @Test func anImportWhoseJobFailsForGoodEndsFailed() async throws {
         try await TestDatabase.with { database in
-            try await database.admin.withTransaction { connection in
+            _ = try await database.admin.withTransaction { connection in
                 try await connection.query("""
                     CREATE FUNCTION immo_app.refuse_batches() RETURNS trigger LANGUAGE plpgsql AS $$
                     BEGIN RAISE EXCEPTION 'batches are refused in this test'; END $$

@@ -11,8 +11,6 @@ import Yams
 public struct OpenAPIContract: Sendable {
     /// The document as written.
     public let yaml: String
-    /// The document as compact JSON with sorted keys.
-    public let json: String
     /// The document as a JSON tree (for `$ref` resolution and the rules).
     let document: JSONValue
     /// Every operation, by `operationId`.
@@ -32,7 +30,6 @@ public struct OpenAPIContract: Sendable {
         let document = try Self.json(from: root)
         self.yaml = yaml
         self.document = document
-        self.json = document.text
         self.validator = try SchemaValidator(document: document)
         self.operations = try Self.operations(in: document, validator: validator)
     }

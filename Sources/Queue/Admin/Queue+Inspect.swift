@@ -59,12 +59,7 @@ extension Queue {
 
     /// Where the job is, checking the states in BullMQ's order.
     public func state(of id: String) async throws -> JobState {
-        Self.state(from: try await redis.pipeline(stateCommands(id)))
-    }
-
-    /// The commands whose replies tell a job's state, in BullMQ's order.
-    func stateCommands(_ id: String) -> [RedisCommand] {
-        [
+        let replies = try await redis.pipeline([
             RedisCommand("ZSCORE", [.string(keys.completed), .string(id)], keyArguments: 0..<1),
             RedisCommand("ZSCORE", [.string(keys.failed), .string(id)], keyArguments: 0..<1),
             RedisCommand("ZSCORE", [.string(keys.delayed), .string(id)], keyArguments: 0..<1),
@@ -73,10 +68,7 @@ extension Queue {
             RedisCommand("LPOS", [.string(keys.wait), .string(id)], keyArguments: 0..<1),
             RedisCommand("LPOS", [.string(keys.legacyPaused), .string(id)], keyArguments: 0..<1),
             RedisCommand("ZSCORE", [.string(keys.waitingChildren), .string(id)], keyArguments: 0..<1),
-        ]
-    }
-
-    static func state(from replies: [RESPToken]) -> JobState {
+        ])
         let states: [JobState] = [.completed, .failed, .delayed, .prioritized, .active, .waiting, .waiting, .waitingChildren]
         for (reply, state) in zip(replies, states) where reply.value != .null && !reply.isError {
             return state
