@@ -230,11 +230,13 @@ import TestSupport
     @Test func renewedLocksKeepJobsFromStalling() async throws {
         try await QueueTesting.withQueue { (queue: Queue) async throws in
             let added = try await queue.add("long", data: Payload(n: 1))
-            let options = FetchOptions(token: "alive", lockDuration: .seconds(2))
+            // Locks far longer than a loaded machine can stall between two steps: the test counts
+            // renewals and recoveries, it does not race the lock's clock.
+            let options = FetchOptions(token: "alive", lockDuration: .seconds(60))
             _ = try #require(try await queue.fetch(options).job)
             _ = try await queue.recoverStalled(interval: .milliseconds(1))
             for _ in 0..<5 {
-                #expect(try await queue.extendLocks([(added.id, "alive")], duration: .seconds(2)).isEmpty)
+                #expect(try await queue.extendLocks([(added.id, "alive")], duration: .seconds(60)).isEmpty)
                 let recovered = try await queue.recoverStalled(interval: .milliseconds(1)).recovered
                 #expect(recovered.isEmpty)
                 try await Task.sleep(for: .milliseconds(100))
@@ -242,7 +244,9 @@ import TestSupport
             #expect(try await queue.state(of: added.id) == .active)
             // Another token cannot renew (or finish) it.
             #expect(try await queue.extendLocks([(added.id, "impostor")], duration: .seconds(1)) == [added.id])
-            // Once renewals stop, the lock lapses and the job is recovered.
+            // Once renewals stop, the lock lapses and the job is recovered (a last, short renewal
+            // lets it lapse soon).
+            #expect(try await queue.extendLocks([(added.id, "alive")], duration: .milliseconds(200)).isEmpty)
             #expect(try await QueueTesting.eventually {
                 try await queue.recoverStalled(interval: .milliseconds(1)).recovered == [added.id]
             })
