@@ -59,12 +59,7 @@ enum QueueTesting {
     }
 
     static func eventually(timeout: Duration = .seconds(15), _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return false
+        try await TestSupport.eventually(timeout: timeout, condition)
     }
 
     /// Runs a processor for the duration of `body`, then stops it and waits for it.

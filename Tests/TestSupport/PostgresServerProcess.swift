@@ -40,9 +40,10 @@ public final class PostgresServerProcess: Sendable {
             "-c listen_addresses=127.0.0.1 -p \(port) -c unix_socket_directories=\(directory) -c fsync=off", "start"])
     }
 
-    /// Stops the server (fast shutdown: connections are closed).
-    public func stopServer() throws {
-        try asPostgres("\(binaries)/pg_ctl", ["-D", directory + "/data", "-m", "fast", "-w", "stop"])
+    /// Stops the server: `fast` terminates every session (57P01) and shuts down cleanly;
+    /// `immediate` kills the server processes at once, as a crash would.
+    public func stopServer(mode: String = "fast") throws {
+        try asPostgres("\(binaries)/pg_ctl", ["-D", directory + "/data", "-m", mode, "-w", "stop"])
     }
 
     public func stop() {

@@ -248,12 +248,7 @@ import TestSupport
 
 enum QueueWaiting {
     static func eventually(timeout: Duration = .seconds(30), _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return false
+        try await TestSupport.eventually(timeout: timeout, condition)
     }
 }
 

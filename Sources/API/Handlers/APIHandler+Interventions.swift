@@ -94,7 +94,7 @@ extension APIHandler {
 
     /// Runs a write, answering 409 when the reference is taken.
     private func saveIntervention(
-        _ record: InterventionRecord, tenant: TenantID, _ write: @Sendable (TenantTransaction) async throws -> Void
+        _ record: InterventionRecord, tenant: TenantID, _ write: @escaping @Sendable (TenantTransaction) async throws -> Void
     ) async throws {
         do {
             try await database.withTenant(tenant, write)

@@ -79,7 +79,7 @@ extension APIHandler {
 
     /// Runs a write, answering 409 when the external reference is taken.
     private func saveProperty<Result: Sendable>(
-        _ draft: PropertyDraft, tenant: TenantID, _ write: @Sendable (TenantTransaction) async throws -> Result
+        _ draft: PropertyDraft, tenant: TenantID, _ write: @escaping @Sendable (TenantTransaction) async throws -> Result
     ) async throws -> Result {
         do {
             return try await database.withTenant(tenant, write)

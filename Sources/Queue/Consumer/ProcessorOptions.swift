@@ -16,15 +16,22 @@ public struct ProcessorOptions: Sendable {
     public var limiter: FetchOptions.RateLimit?
     /// Recorded on each job it takes (`pb`) and in logs.
     public var workerName: String?
-    /// After a stop request, running jobs get this long to finish before they are cancelled
-    /// (left active; the stalled check hands them to another worker).
+    /// After a stop request, running jobs get this long to finish; then their handlers are
+    /// cancelled and the jobs moved back to wait without counting the attempt.
     public var gracefulShutdownTimeout: Duration
+    /// How long moving the jobs still running at the end of the grace period back to wait may
+    /// take before the processor gives up on it (the stalled check then recovers them).
+    public var releaseTimeout: Duration
+    /// The longest a handler runs when its job sets no `timeout`; `nil`: no limit. Past it the
+    /// handler is cancelled and the attempt fails with ``JobTimeoutError``.
+    public var jobTimeout: Duration?
 
     public init(
         concurrency: Int = 1, lockDuration: Duration = .seconds(30), lockRenewInterval: Duration? = nil,
         stalledInterval: Duration = .seconds(30), maxStalledCount: Int = 1, drainDelay: Duration = .seconds(5),
         maximumRateLimitDelay: Duration = .seconds(30), limiter: FetchOptions.RateLimit? = nil, workerName: String? = nil,
-        gracefulShutdownTimeout: Duration = .seconds(30)
+        gracefulShutdownTimeout: Duration = .seconds(30), releaseTimeout: Duration = .seconds(3),
+        jobTimeout: Duration? = .seconds(600)
     ) {
         self.concurrency = max(1, concurrency)
         self.lockDuration = lockDuration
@@ -36,5 +43,7 @@ public struct ProcessorOptions: Sendable {
         self.limiter = limiter
         self.workerName = workerName
         self.gracefulShutdownTimeout = gracefulShutdownTimeout
+        self.releaseTimeout = releaseTimeout
+        self.jobTimeout = jobTimeout
     }
 }

@@ -60,6 +60,16 @@ extension Queue {
         try Self.check(reply, job: job.id, operation: "moveToDelayed")
     }
 
+    /// Gives an active job back: to wait (or prioritized) at once, its lock released and the
+    /// attempt not counted — for a worker shutting down with the job unfinished.
+    public func release(_ job: Job, token: String) async throws {
+        let reply = try await run(scripts.retryJob, keys: [keys.job(job.id)], arguments: [
+            .string(keys.base), .string(job.id), .int(Self.now()), .string(token), .int(0),
+            .string(job.failedReason ?? ""), "", "0",
+        ])
+        try Self.check(reply, job: job.id, operation: "release")
+    }
+
     /// Renews the locks of the worker's active jobs; returns the ids whose lock was lost.
     public func extendLocks(_ jobs: [(id: String, token: String)], duration: Duration) async throws -> [String] {
         guard !jobs.isEmpty else { return [] }

@@ -10,23 +10,38 @@ import Synchronization
 /// next one in the same script call. Idle slots wait for a wake-up from one `BZPOPMIN` on the
 /// queue's marker (a dedicated connection), so a new job is picked up as soon as it is added and
 /// nothing polls. Locks of running jobs are renewed in one batch call; the stalled check runs
-/// on its interval. On graceful shutdown (or ``stop()``) the slots stop fetching, running jobs
-/// get `gracefulShutdownTimeout` to finish, and what is still running after that is cancelled.
+/// on its interval.
+///
+/// Every handler runs under its job's timeout (`JobOptions.timeout`, else the processor's
+/// `jobTimeout`): past it the handler is cancelled, its lock is no longer renewed, and the job
+/// fails that attempt with ``JobTimeoutError`` — even when the handler ignores cancellation.
+///
+/// On graceful shutdown (or ``stop()``) nothing more is fetched, not even by a finishing job;
+/// running jobs get `gracefulShutdownTimeout` to finish; what still runs after that is cancelled
+/// and released: moved back to wait without counting the attempt, for the next worker to run.
 public final class QueueProcessor: Service, Sendable {
     /// Returns the job's result as JSON text (`nil`: `null`); throws to fail the attempt.
     public typealias Handler = @Sendable (JobContext) async throws -> String?
+    /// Told when the processor gives up on a handler (its timeout passed) and fails the attempt
+    /// itself, so that whoever records outcomes can record this one.
+    public typealias AbandonedHandler = @Sendable (JobContext, JobTimeoutError) async -> Void
 
     public let queue: Queue
     public let options: ProcessorOptions
     let handler: Handler
+    let onAbandoned: AbandonedHandler?
     let logger: Logger
     let token: String
     private let state = Mutex(ProcessorState())
 
-    public init(queue: Queue, options: ProcessorOptions = .init(), logger: Logger? = nil, handler: @escaping Handler) {
+    public init(
+        queue: Queue, options: ProcessorOptions = .init(), logger: Logger? = nil, onAbandoned: AbandonedHandler? = nil,
+        handler: @escaping Handler
+    ) {
         self.queue = queue
         self.options = options
         self.handler = handler
+        self.onAbandoned = onAbandoned
         var logger = logger ?? queue.logger
         logger[metadataKey: "queue"] = "\(queue.name)"
         self.logger = logger
@@ -42,6 +57,9 @@ public final class QueueProcessor: Service, Sendable {
         let waiters = state.withLock { state in state.stop() }
         for waiter in waiters { waiter.resume() }
     }
+
+    /// Lock renewal calls made so far.
+    var lockRenewalCalls: Int { state.withLock { $0.lockRenewalCalls } }
 
     /// Ids of the jobs running now.
     public var runningJobs: [String] {
@@ -68,10 +86,19 @@ public final class QueueProcessor: Service, Sendable {
                     case .slot:
                         slotsLeft -= 1
                     case .graceExpired:
-                        let running = runningJobs
-                        logger.warning(
-                            "graceful shutdown timeout reached; cancelling running jobs (the stalled check will recover them)",
-                            metadata: ["jobs": "\(running)"])
+                        let released = releaseRunning()
+                        if !released.isEmpty {
+                            logger.warning(
+                                "graceful shutdown timeout reached; cancelling running jobs and moving them back to wait",
+                                metadata: ["jobs": "\(released)"])
+                        }
+                        // Releasing is a Redis call per job; past this bound the slots are cancelled.
+                        group.addTask {
+                            try? await Task.sleep(for: self.options.releaseTimeout)
+                            return .releaseExpired
+                        }
+                    case .releaseExpired:
+                        logger.warning("releasing jobs took too long; cancelling (the stalled check will recover them)")
                         group.cancelAll()
                     case .helper:
                         break
@@ -85,7 +112,7 @@ public final class QueueProcessor: Service, Sendable {
         logger.info("processor stopped")
     }
 
-    private enum Child { case slot, helper, graceExpired }
+    private enum Child { case slot, helper, graceExpired, releaseExpired }
 
     // MARK: Slots
 
@@ -127,38 +154,51 @@ public final class QueueProcessor: Service, Sendable {
 
     /// Runs one job and finishes it; returns the next job when the finish fetched one.
     private func process(_ job: Job) async throws -> Job? {
-        let fetchNext: FetchOptions? = state.withLock { $0.stopping } ? nil : fetchOptions
         if let reason = job.deferredFailure {
-            return try await queue.fail(job, token: token, reason: reason, unrecoverable: true, fetchNext: fetchNext).next?.job
+            return try await queue.fail(job, token: token, reason: reason, unrecoverable: true, fetchNext: nextFetch()).next?.job
         }
-        state.withLock { $0.running[job.id] = token }
-        defer { state.withLock { _ = $0.running.removeValue(forKey: job.id) } }
-
-        let outcome = await runHandler(job)
-        if Task.isCancelled {
-            // Cancelled at the end of the grace period: leave the job active for stall recovery.
-            throw CancellationError()
-        }
+        let context = JobContext(job: job, queue: queue, token: token)
+        let ending = await runHandler(context)
+        // Decided only now: a stop requested while the handler ran means no next job.
+        let fetchNext = nextFetch()
         do {
-            switch outcome {
-            case .success(let value):
+            switch ending {
+            case .returned(.success(let value)):
                 return try await queue.complete(job, token: token, returnValue: value ?? "null", fetchNext: fetchNext)?.job
-            case .failure(let error as DelayJobError):
+            case .returned(.failure(let error as DelayJobError)):
                 logger.info("job delayed without counting an attempt", metadata: ["job": "\(job.id)", "reason": "\(error.reason)"])
                 try await queue.moveToDelayed(job, token: token, delay: error.delay)
                 return nil
-            case .failure(let error):
-                let unrecoverable = error is UnrecoverableJobError
-                let (result, next) = try await queue.fail(
-                    job, token: token, reason: Self.reason(for: error), stacktrace: [String(reflecting: error)],
-                    unrecoverable: unrecoverable, fetchNext: fetchNext)
-                logger.info("job failed", metadata: ["job": "\(job.id)", "outcome": "\(result)", "error": "\(error)"])
-                return next?.job
+            case .returned(.failure(let error)):
+                return try await fail(job, error: error, fetchNext: fetchNext)
+            case .timedOut(let timeout):
+                let error = JobTimeoutError(timeout: timeout)
+                logger.warning("job timed out; its handler was cancelled", metadata: ["job": "\(job.id)", "timeout": "\(timeout)"])
+                if let onAbandoned { await onAbandoned(context, error) }
+                return try await fail(job, error: error, fetchNext: fetchNext)
+            case .released:
+                try await queue.release(job, token: token)
+                logger.info("job moved back to wait at shutdown", metadata: ["job": "\(job.id)"])
+                return nil
             }
         } catch let error as QueueError where error.code == .lockLost || error.code == .wrongState {
             logger.warning("job finished after losing its lock; another worker owns it now", metadata: ["job": "\(job.id)", "error": "\(error)"])
             return nil
         }
+    }
+
+    /// What a finishing job fetches next: nothing once stopping.
+    private func nextFetch() -> FetchOptions? {
+        state.withLock { $0.stopping } ? nil : fetchOptions
+    }
+
+    private func fail(_ job: Job, error: any Error, fetchNext: FetchOptions?) async throws -> Job? {
+        let unrecoverable = error is UnrecoverableJobError
+        let (result, next) = try await queue.fail(
+            job, token: token, reason: Self.reason(for: error), stacktrace: [String(reflecting: error)],
+            unrecoverable: unrecoverable, fetchNext: fetchNext)
+        logger.info("job failed", metadata: ["job": "\(job.id)", "outcome": "\(result)", "error": "\(error)"])
+        return next?.job
     }
 
     /// The failure reason stored on the job: an error's own description, or Foundation's
@@ -173,24 +213,48 @@ public final class QueueProcessor: Service, Sendable {
         return String(describing: error)
     }
 
-    private func runHandler(_ job: Job) async -> Result<String?, any Error> {
-        let context = JobContext(job: job, queue: queue, token: token)
-        guard let timeout = job.options.timeout else {
-            do { return .success(try await handler(context)) } catch { return .failure(error) }
+    /// Runs the handler in its own task and waits for the first ending (see ``HandlerRun``). While
+    /// it runs, the job is in `running` (its lock is renewed); once the wait ends it is not, so a
+    /// handler that is given up on no longer keeps its job's lock alive.
+    private func runHandler(_ context: JobContext) async -> HandlerRun.Ending {
+        let run = HandlerRun()
+        let job = context.job
+        let admitted = state.withLock { state -> Bool in
+            guard !state.releasing else { return false }
+            state.running[job.id] = RunningJob(token: token, run: run)
+            return true
         }
-        return await withTaskGroup(of: Result<String?, any Error>?.self) { group in
-            group.addTask {
-                do { return .success(try await self.handler(context)) } catch { return .failure(error) }
-            }
-            group.addTask {
-                do { try await Task.sleep(for: timeout) } catch { return nil }
-                return .failure(JobTimeoutError(timeout: timeout))
-            }
-            var outcome: Result<String?, any Error> = .failure(CancellationError())
-            if let first = await group.next(), let value = first { outcome = value }
-            group.cancelAll()
-            return outcome
+        guard admitted else { return .released }
+        let handler = self.handler
+        let work = Task {
+            do { run.end(.returned(.success(try await handler(context)))) } catch { run.end(.returned(.failure(error))) }
         }
+        let timeout = job.options.timeout ?? options.jobTimeout
+        let timer = timeout.map { timeout in
+            Task {
+                do { try await Task.sleep(for: timeout) } catch { return }
+                run.end(.timedOut(timeout))
+            }
+        }
+        let ending = await withTaskCancellationHandler {
+            await run.ending()
+        } onCancel: {
+            run.end(.released)
+        }
+        timer?.cancel()
+        state.withLock { _ = $0.running.removeValue(forKey: job.id) }
+        if case .returned = ending {} else { work.cancel() }
+        return ending
+    }
+
+    /// At the end of the grace period: every running handler's wait ends as released.
+    private func releaseRunning() -> [String] {
+        let runs = state.withLock { state -> [(String, HandlerRun)] in
+            state.releasing = true
+            return state.running.map { ($0.key, $0.value.run) }
+        }
+        for (_, run) in runs { run.end(.released) }
+        return runs.map(\.0).sorted()
     }
 
     // MARK: Waking idle slots
@@ -298,18 +362,21 @@ public final class QueueProcessor: Service, Sendable {
 
     // MARK: Locks and stalled jobs
 
+    /// Renews the locks of running jobs every `lockRenewInterval` until the processor has stopped
+    /// and nothing runs. It does not wake on a stop request: it has nothing to do sooner.
     private func lockRenewalLoop() async {
         while !Task.isCancelled {
-            await sleepOrStop(options.lockRenewInterval)
-            let running = state.withLock { state in state.running.map { (id: $0.key, token: $0.value) } }
-            if running.isEmpty {
-                if state.withLock({ $0.stopping }) { return }
-                continue
-            }
+            if state.withLock({ $0.stopping && $0.running.isEmpty }) { return }
+            do { try await Task.sleep(for: options.lockRenewInterval) } catch { return }
+            let running = state.withLock { state in state.running.map { (id: $0.key, token: $0.value.token) } }
+            if running.isEmpty { continue }
+            state.withLock { $0.lockRenewalCalls += 1 }
             do {
                 let lost = try await queue.extendLocks(running, duration: options.lockDuration)
-                if !lost.isEmpty {
-                    logger.warning("lost the lock of running jobs; they may be run again elsewhere", metadata: ["jobs": "\(lost)"])
+                // A job that finished while the call was on its way is not a lost lock.
+                let stillRunning = state.withLock { state in lost.filter { state.running[$0] != nil } }
+                if !stillRunning.isEmpty {
+                    logger.warning("lost the lock of running jobs; they may be run again elsewhere", metadata: ["jobs": "\(stillRunning)"])
                 }
             } catch {
                 logger.warning("renewing job locks failed", metadata: ["error": "\(error)"])
@@ -370,8 +437,12 @@ struct ProcessorState {
     /// Idle slots, by arrival.
     var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
     var stopWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
-    /// Running job id → lock token.
-    var running: [String: String] = [:]
+    /// Running jobs by id.
+    var running: [String: RunningJob] = [:]
+    /// Set when the grace period is over: running jobs are being released, none may start.
+    var releasing = false
+    /// Renewal calls made (for tests: shutdown must not spin).
+    var lockRenewalCalls = 0
 
     mutating func stop() -> [CheckedContinuation<Void, Never>] {
         guard !stopping else { return [] }
@@ -388,4 +459,10 @@ struct ProcessorState {
         let ids = waiters.keys.sorted().prefix(count)
         return ids.compactMap { waiters.removeValue(forKey: $0) }
     }
+}
+
+/// A job whose handler is running: its lock token and the handler's run.
+struct RunningJob {
+    let token: String
+    let run: HandlerRun
 }

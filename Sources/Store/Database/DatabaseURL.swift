@@ -4,7 +4,7 @@ import NIOSSL
 
 /// A PostgreSQL connection described by a `postgres://` URL, as in `DATABASE_URL`.
 ///
-/// Accepted form: `postgres[ql]://user[:password]@host[:port]/database[?sslmode=disable|prefer|require&application_name=…&pool_max_conns=N&pool_min_conns=N&pool_keepalive_seconds=S]`.
+/// Accepted form: `postgres[ql]://user[:password]@host[:port]/database[?sslmode=disable|prefer|require&application_name=…&pool_max_conns=N&pool_min_conns=N&pool_keepalive_seconds=S&call_timeout_seconds=S&statement_timeout=MS&lock_timeout=MS&idle_in_transaction_session_timeout=MS]`.
 /// A host that starts with `/` (percent-encoded, or given as `?host=/path`) is a unix socket directory,
 /// as libpq does it.
 public struct DatabaseURL: Sendable, CustomStringConvertible {
@@ -29,6 +29,14 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
     /// but the pool arms a timer for them each time a connection is returned; inside one network
     /// (compose) a closed connection is noticed without them.
     public var keepAliveSeconds: Int? = 30
+    /// The client-side deadline of one database call (`call_timeout_seconds`): see `Database.callTimeout`.
+    public var callTimeout: Duration = .seconds(30)
+    /// Server-side limits sent as session settings when a connection opens, in milliseconds
+    /// (0: off): the longest statement, the longest wait for a lock, and the longest a session
+    /// may sit idle inside a transaction before PostgreSQL ends it.
+    public var statementTimeout = 15_000
+    public var lockTimeout = 10_000
+    public var idleInTransactionTimeout = 60_000
 
     public enum SSLMode: String, Sendable {
         case disable, prefer, require
@@ -88,6 +96,21 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
                         "DATABASE_URL pool_keepalive_seconds '\(item.value ?? "")' must be seconds from 0 (off) to 86400")
                 }
                 self.keepAliveSeconds = value == 0 ? nil : value
+            case "call_timeout_seconds":
+                guard let value = item.value.flatMap({ Int($0) }), (1...3_600).contains(value) else {
+                    throw DatabaseURLError("DATABASE_URL call_timeout_seconds '\(item.value ?? "")' must be seconds from 1 to 3600")
+                }
+                self.callTimeout = .seconds(value)
+            case "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout":
+                guard let value = item.value.flatMap({ Int($0) }), (0...86_400_000).contains(value) else {
+                    throw DatabaseURLError(
+                        "DATABASE_URL \(item.name) '\(item.value ?? "")' must be milliseconds from 0 (off) to 86400000")
+                }
+                switch item.name {
+                case "statement_timeout": self.statementTimeout = value
+                case "lock_timeout": self.lockTimeout = value
+                default: self.idleInTransactionTimeout = value
+                }
             default:
                 continue
             }
@@ -120,6 +143,14 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         if keepAliveSeconds != 30 {
             query.append(URLQueryItem(name: "pool_keepalive_seconds", value: String(keepAliveSeconds ?? 0)))
         }
+        if callTimeout != .seconds(30) {
+            query.append(URLQueryItem(name: "call_timeout_seconds", value: String(callTimeout.components.seconds)))
+        }
+        if statementTimeout != 15_000 { query.append(URLQueryItem(name: "statement_timeout", value: String(statementTimeout))) }
+        if lockTimeout != 10_000 { query.append(URLQueryItem(name: "lock_timeout", value: String(lockTimeout))) }
+        if idleInTransactionTimeout != 60_000 {
+            query.append(URLQueryItem(name: "idle_in_transaction_session_timeout", value: String(idleInTransactionTimeout)))
+        }
         components.queryItems = query
         return components.string ?? description
     }
@@ -146,6 +177,10 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         if let applicationName {
             configuration.options.additionalStartupParameters.append(("application_name", applicationName))
         }
+        configuration.options.additionalStartupParameters += [
+            ("statement_timeout", String(statementTimeout)), ("lock_timeout", String(lockTimeout)),
+            ("idle_in_transaction_session_timeout", String(idleInTransactionTimeout)),
+        ]
         return configuration
     }
 }

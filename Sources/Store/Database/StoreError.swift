@@ -99,7 +99,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case "23514", "23502", "23P01": return .constraintViolation
         case "42501": return .permissionDenied
         case "40001", "40P01": return .conflictRetry
-        case "57P01", "57P02", "57P03", "53300": return .unavailable
+        // 57014: statement_timeout; 55P03: lock_timeout; 25P03: idle in transaction too long.
+        case "57P01", "57P02", "57P03", "53300", "57014", "55P03", "25P03": return .unavailable
         default:
             if state.hasPrefix("08") { return .unavailable }
             if state.hasPrefix("22") { return .invalidInput }

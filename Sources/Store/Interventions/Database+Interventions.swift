@@ -11,11 +11,16 @@ extension Database {
     /// call. The SQL function sets the tenant itself and reads under the same row-level security
     /// (migration 0006).
     public func intervention(_ id: UUID, of tenant: TenantID) async throws(StoreError) -> InterventionRecord? {
+        let client = self.client
+        let logger = self.logger
         do {
-            let rows = try await client.execute(TenantInterventionStatement(tenant: tenant.rawValue, id: id), logger: logger)
-            var found: InterventionRecord?
-            for try await record in rows { found = record }  // consumed to the end, so the connection returns to the pool
-            return found
+            // Bounded like every call; past the deadline the caller gets `unavailable`.
+            return try await DatabaseDeadline.run(callTimeout, onTimeout: {}) {
+                let rows = try await client.execute(TenantInterventionStatement(tenant: tenant.rawValue, id: id), logger: logger)
+                var found: InterventionRecord?
+                for try await record in rows { found = record }  // consumed to the end, so the connection returns to the pool
+                return found
+            }
         } catch {
             throw StoreError(error)
         }

@@ -33,10 +33,16 @@ public struct Migrator: Sendable {
     }
 
     public func run(on connection: PostgresConnection) async throws -> Report {
+        // A migration may rewrite a large table and waits for another migrator's lock: the
+        // session limits the services run with (DatabaseURL) do not apply to it.
+        try await connection.query("SET statement_timeout = 0", logger: logger)
+        try await connection.query("SET lock_timeout = 0", logger: logger)
         try await connection.query("SELECT pg_advisory_lock(\(Self.advisoryLockKey))", logger: logger)
         do {
             let report = try await applyPending(on: connection)
             try await connection.query("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))", logger: logger)
+            try await connection.query("RESET statement_timeout", logger: logger)
+            try await connection.query("RESET lock_timeout", logger: logger)
             return report
         } catch {
             _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))", logger: logger)

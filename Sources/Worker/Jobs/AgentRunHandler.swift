@@ -12,6 +12,8 @@ public import Store
 /// same transaction as the job's result.
 public struct AgentRunHandler: JobHandler {
     public let queue = QueueName.agentRuns
+    /// Enough for a run of up to its step limit of model and tool calls.
+    public let defaultTimeout: Duration = .seconds(1800)
     public let jobNames: Set<String> = [AgentRunJob.name]
     let providers: AgentProviders
     /// Where `notify_intervention` enqueues (`nil`: that tool is unavailable).

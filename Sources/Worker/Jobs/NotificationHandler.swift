@@ -21,6 +21,8 @@ public import Store
 /// a job view (endpoints are named by id, answers by status code).
 public struct NotificationHandler: JobHandler {
     public let queue = QueueName.notifications
+    /// Enough for one webhook delivery (its HTTP call has a 10 s read timeout).
+    public let defaultTimeout: Duration = .seconds(120)
     public let jobNames: Set<String> = [NotificationJob.name]
     let policy: WebhookDestinationPolicy
     /// Bounds each delivery (connect, send and response).

@@ -12,6 +12,8 @@ public import Store
 /// database outage) skips them: no row is applied twice. Progress is reported after each batch.
 public struct PropertyImportHandler: JobHandler {
     public let queue = QueueName.imports
+    /// Enough for an import of up to the row cap, in batches.
+    public let defaultTimeout: Duration = .seconds(1800)
     public let jobNames: Set<String> = [PropertyImportJob.name]
     let batchSize: Int
     /// Most data rows an import may hold (the API refuses larger uploads; this holds for any source).

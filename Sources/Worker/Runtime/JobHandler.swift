@@ -13,6 +13,12 @@ public protocol JobHandler: Sendable {
     /// result's `writes`, which the runtime runs in the same tenant transaction as the job's
     /// result row. Throw `UnrecoverableJobError` (or `PayloadError`) when retrying cannot help.
     func run(_ job: WorkerJob) async throws -> HandlerResult
+    /// How long one of its jobs may run when the job sets no `timeout` of its own.
+    var defaultTimeout: Duration { get }
+}
+
+extension JobHandler {
+    public var defaultTimeout: Duration { .seconds(600) }
 }
 
 /// What a handler returns: the job's result (JSON text) and the rows to write with it.

@@ -64,9 +64,10 @@ public struct JobRunner: Sendable {
             record.state = .completed
             record.result = outcome.value
             record.finishedAt = Date()
+            let completed = record
             try await database.withTenant(tenant) { tx in
                 try await outcome.writes?(tx)
-                try await tx.upsert(record)
+                try await tx.upsert(completed)
             }
         } catch {
             if error.isRetryable {
@@ -77,6 +78,22 @@ public struct JobRunner: Sendable {
         }
         metrics.completed(job)
         return outcome.value
+    }
+
+    /// The processor's `onAbandoned`: the handler ran past the job's timeout and the processor
+    /// fails the attempt without it; the attempt is recorded here as retrying or failed, like any
+    /// other failure (the handler's own recording never came).
+    public func recordAbandoned(_ context: JobContext, _ error: JobTimeoutError) async {
+        let job = context.job
+        guard let tenant = Self.tenant(of: job) else { return }
+        let base = JobResultRecord(
+            queue: queue, jobID: job.id, name: job.name, state: .active, attempts: job.attemptsMade + 1,
+            workerID: workerID, enqueuedAt: Date(timeIntervalSince1970: Double(job.timestamp) / 1000), startedAt: Date())
+        do {
+            _ = try await recordFailure(error, job: job, tenant: tenant, base: base)
+        } catch {
+            logger.warning("could not record a timed-out job", metadata: ["queue": "\(queue)", "job": "\(job.id)", "error": "\(error)"])
+        }
     }
 
     /// Records a failed attempt and returns the error the processor should see: unrecoverable
@@ -93,10 +110,11 @@ public struct JobRunner: Sendable {
         record.state = retrying ? .retrying : .failed
         record.error = QueueProcessor.reason(for: error)
         record.finishedAt = retrying ? nil : Date()
+        let attempt = record
         do {
             try await database.withTenant(tenant) { tx in
                 if let recorded = error as? any RecordedFailure { try await recorded.record(in: tx) }
-                try await tx.upsert(record)
+                try await tx.upsert(attempt)
             }
         } catch {
             guard error.isRetryable else { throw error }

@@ -14,12 +14,23 @@ public struct WorkerConfiguration: Sendable {
     /// Recorded on every job result row and each job it runs (`pb`).
     public var workerID: String
     public var queueOptions: QueueOptions
+    /// The longest a job runs when it sets no `timeout`, for every queue; `nil`: each queue's
+    /// handler's `defaultTimeout`.
+    public var jobTimeout: Duration?
+    /// Started on graceful shutdown: ends the process if shutting down takes longer (`nil`: never).
+    /// `obotcall worker` sets it to the grace period plus a few seconds.
+    public var shutdownDeadline: ShutdownDeadline?
 
-    public init(queues: [String: Int], processor: ProcessorOptions = .init(), workerID: String, queueOptions: QueueOptions = .init()) {
+    public init(
+        queues: [String: Int], processor: ProcessorOptions = .init(), workerID: String, queueOptions: QueueOptions = .init(),
+        jobTimeout: Duration? = nil, shutdownDeadline: ShutdownDeadline? = nil
+    ) {
         self.queues = queues
         self.processor = processor
         self.workerID = workerID
         self.queueOptions = queueOptions
+        self.jobTimeout = jobTimeout
+        self.shutdownDeadline = shutdownDeadline
     }
 }
 
@@ -46,7 +57,11 @@ public struct WorkerService: Service {
             var options = configuration.processor
             options.concurrency = concurrency
             options.workerName = configuration.workerID
-            return QueueProcessor(queue: queue, options: options, logger: logger) { context in
+            options.jobTimeout = configuration.jobTimeout ?? handlers.first { $0.queue == name }?.defaultTimeout ?? options.jobTimeout
+            return QueueProcessor(
+                queue: queue, options: options, logger: logger,
+                onAbandoned: { context, error in await runner.recordAbandoned(context, error) }
+            ) { context in
                 try await runner.execute(context)
             }
         }
@@ -58,11 +73,16 @@ public struct WorkerService: Service {
         logger.info("worker started", metadata: [
             "worker": "\(configuration.workerID)", "queues": "\(configuration.queues.keys.sorted())",
         ])
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for processor in processors {
-                group.addTask { try await processor.run() }
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for processor in processors {
+                    group.addTask { try await processor.run() }
+                }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+        } onGracefulShutdown: { [configuration, logger] in
+            logger.info("worker stopping: no more jobs are taken", metadata: ["worker": "\(configuration.workerID)"])
+            configuration.shutdownDeadline?.start(logger: logger)
         }
         logger.info("worker stopped", metadata: ["worker": "\(configuration.workerID)"])
     }

@@ -20,8 +20,10 @@ struct WorkerCommand: AsyncParsableCommand {
         abstract: "Run jobs from the queues (scale by running more workers).",
         discussion: """
             SIGTERM or SIGINT stops fetching; running jobs get the grace period to finish, then are \
-            cancelled and left for another worker's stalled check. Prometheus metrics and /health \
-            are served on the metrics port.
+            cancelled and moved back to wait (the attempt not counted); the process exits within the \
+            grace period plus 5 seconds, whatever happens. A job runs at most its timeout (the job's \
+            own, else --job-timeout, else its queue's default). Prometheus metrics and /health are \
+            served on the metrics port.
             """
     )
 
@@ -35,6 +37,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds between stalled checks.") var stalledInterval: Int = 30
     @Option(help: "Times a job may stall before it fails.") var maxStalledCount: Int = 1
     @Option(help: "Seconds running jobs get to finish after SIGTERM.") var gracePeriod: Int = 30
+    @Option(help: "Seconds a job may run when it sets no timeout (default: its queue's: notifications 120, imports and agent runs 1800).")
+    var jobTimeout: Int?
     @Option(help: "Port of /metrics and /health (0: none).") var metricsPort: Int = 9464
     @Option(help: "Address of the metrics server.") var metricsHost: String = "0.0.0.0"
     @Option(help: "Redis key prefix of the queues (default: $QUEUE_PREFIX or bull; `{bull}` for Redis Cluster).")
@@ -42,9 +46,12 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard concurrency >= 1, concurrency <= 1_000 else { throw ValidationError("--concurrency must be between 1 and 1000") }
-        guard lockDuration >= 1 else { throw ValidationError("--lock-duration must be at least 1 second") }
-        guard stalledInterval >= 1 else { throw ValidationError("--stalled-interval must be at least 1 second") }
-        guard gracePeriod >= 0 else { throw ValidationError("--grace-period must not be negative") }
+        guard (1...86_400).contains(lockDuration) else { throw ValidationError("--lock-duration must be between 1 and 86400 seconds") }
+        guard (1...86_400).contains(stalledInterval) else { throw ValidationError("--stalled-interval must be between 1 and 86400 seconds") }
+        guard (0...86_400).contains(gracePeriod) else { throw ValidationError("--grace-period must be between 0 and 86400 seconds") }
+        if let jobTimeout, !(1...604_800).contains(jobTimeout) {
+            throw ValidationError("--job-timeout must be between 1 and 604800 seconds")
+        }
         guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be a port") }
     }
 
@@ -90,7 +97,9 @@ struct WorkerCommand: AsyncParsableCommand {
                     lockDuration: .seconds(lockDuration), stalledInterval: .seconds(stalledInterval),
                     maxStalledCount: maxStalledCount, gracefulShutdownTimeout: .seconds(gracePeriod)),
                 workerID: workerID,
-                queueOptions: QueueOptions(prefix: prefix)),
+                queueOptions: QueueOptions(prefix: prefix),
+                jobTimeout: jobTimeout.map { .seconds($0) },
+                shutdownDeadline: ShutdownDeadline(limit: .seconds(gracePeriod + 5))),
             redis: redis, database: database, handlers: handlers, logger: logger)
         do {
             _ = try worker.processors()
