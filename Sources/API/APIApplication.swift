@@ -99,7 +99,7 @@ public enum APIApplication {
 
         let upload = PropertyImportUpload(
             database: dependencies.database, imports: try dependencies.queue(QueueName.imports), checker: RequestChecker(contract: contract),
-            maxBody: options.maxImportBody, maxRows: options.maxImportRows)
+            maxBody: options.maxImportBody, maxRows: options.maxImportRows, logger: dependencies.logger)
         api.post("/property-imports", use: upload.handle)
         book.record(APIRouteDescription(method: .post, path: "/api/property-imports", operationID: "createPropertyImport"))
         return (router, book)

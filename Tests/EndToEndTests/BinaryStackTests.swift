@@ -77,6 +77,18 @@ struct BinaryStackTests {
         #expect(result.errors.contains("MIGRATION_DATABASE_URL"))
     }
 
+    /// Starts `obotcall api` on free ports and waits until it is ready; returns it and its base URL.
+    static func startAPI(environment: [String: String]) async throws -> (api: ChildProcess, base: String) {
+        let port = try await freePort()
+        let opsPort = try await freePort()
+        let api = try ChildProcess(ChildProcess.obotcallPath, ["api", "--port", "\(port)", "--ops-port", "\(opsPort)"], environment: environment)
+        guard try await waitForReady(port: port)?.status == "ready" else {
+            api.signal(SIGKILL)
+            throw ChildProcessError("the api did not become ready: \(api.standardError.suffix(2_000))")
+        }
+        return (api, "http://127.0.0.1:\(port)")
+    }
+
     static func waitForReady(port: Int) async throws -> ReadinessResponse? {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {

@@ -24,13 +24,8 @@ struct ImportThroughAPITests {
                 "DATABASE_URL": database.runtimeURL.absoluteString, "REDIS_URL": try TestEnvironment.redisURL(),
                 "JWT_SECRET": Self.secret, "QUEUE_PREFIX": prefix,
             ]
-            let port = try await BinaryStackTests.freePort()
-            let opsPort = try await BinaryStackTests.freePort()
-            let api = try ChildProcess(
-                ChildProcess.obotcallPath, ["api", "--port", "\(port)", "--ops-port", "\(opsPort)"], environment: environment)
+            let (api, base) = try await BinaryStackTests.startAPI(environment: environment)
             defer { api.signal(SIGKILL) }
-            #expect(try await BinaryStackTests.waitForReady(port: port)?.status == "ready", "api: \(api.standardError.suffix(2_000))")
-            let base = "http://127.0.0.1:\(port)"
 
             // 1,200 rows (three batches) of which two are invalid.
             var csv = "external_ref;title;property_type;price;surface;rooms;postal_code;city\n"

@@ -28,6 +28,7 @@ import TestSupport
             INSERT INTO agent_app.agent_run_steps (tenant_id, run_id, seq, kind, payload) VALUES ('\(tenant)', '\(run)', 1, 'model_response', '{}');
             INSERT INTO agent_app.token_budgets (tenant_id, daily_tokens, monthly_tokens) VALUES ('\(tenant)', 1000, 20000);
             INSERT INTO agent_app.token_usage (tenant_id, day, tokens) VALUES ('\(tenant)', current_date, 42);
+            INSERT INTO public.job_outbox (tenant_id, queue, job_id, name, data, options) VALUES ('\(tenant)', 'q', 'job-\(tag)', 'n', '{}', '{}');
             """
     }
 

@@ -81,7 +81,7 @@ public final class ChildProcess: Sendable {
 
 public struct ChildProcessError: Error, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 /// Bytes appended from pipe callbacks and read by the test.

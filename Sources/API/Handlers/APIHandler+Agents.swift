@@ -73,18 +73,20 @@ extension APIHandler {
         // An agent saved before the allow-list changed cannot spend on a model it no longer allows.
         try checkModelAllowed(agent.model)
         let runID = UUID()
-        try await database.withTenant(tenant) { tx in
-            try await tx.insertAgentRun(id: runID, agentID: agentID, prompt: prompt, createdBy: identity.userID)
-        }
         let jobID = "run-\(runID.uuidString.lowercased())"
         let options = JobOptions(
             jobID: jobID, attempts: 3, backoff: .exponential(.seconds(10), jitter: 0.2),
             removeOnComplete: .age(seconds: 7 * 86_400, count: 10_000, limit: nil), tenantID: tenant.description)
-        _ = try await queue(.agentRuns).add(AgentRunJob.name, data: AgentRunJob(tenantID: tenant, runID: runID), options: options)
+        let promised = try PromisedJob(
+            tenant: tenant, queue: try queue(.agentRuns), name: AgentRunJob.name, data: AgentRunJob(tenantID: tenant, runID: runID), options: options)
+        // The run, its job id and the promise commit together: a 202 is never a run without a job.
         let run = try await database.withTenant(tenant) { tx in
+            try await tx.insertAgentRun(id: runID, agentID: agentID, prompt: prompt, createdBy: identity.userID)
             try await tx.setAgentRunJob(runID, jobID: jobID)
+            try await tx.enqueue(promised.outbox)
             return try await tx.agentRun(runID)
         }
+        await promised.deliver(logger: dependencies.logger)
         guard let run else { throw HTTPError(.internalServerError, message: "the run vanished right after it was created") }
         let job = Components.Schemas.Job(enqueued: jobID, queue: .agentRuns, name: AgentRunJob.name, options: options)
         return .accepted(.init(body: .json(.init(run: try .init(run), job: job))))

@@ -64,14 +64,19 @@ extension APIHandler {
         let channels = body.channels?.map(\.rawValue) ?? ["webhook"]
         let payload = NotificationJob(tenantID: tenant, interventionID: id, event: event, channels: channels)
         do { try payload.validate() } catch { throw invalid(error.field, error.message) }
-        _ = try await findIntervention(id, tenant: tenant)
-        let notifications = try queue(.interNotifications)
+        // Ids are UUIDs fixed here: unique across tenants, queues and Redis resets, and known
+        // before the job reaches Redis (the outbox row and every later add are one job).
         let options = JobOptions(
-            attempts: 5, backoff: .exponential(.seconds(2), jitter: 0.2),
+            jobID: "notify-\(UUID().uuidString.lowercased())", attempts: 5, backoff: .exponential(.seconds(2), jitter: 0.2),
             removeOnComplete: .age(seconds: 7 * 86_400, count: 10_000, limit: nil), tenantID: tenant.description)
-        let added = try await notifications.add(NotificationJob.name, data: payload, options: options)
+        let promised = try PromisedJob(tenant: tenant, queue: try queue(.interNotifications), name: NotificationJob.name, data: payload, options: options)
+        // The intervention's check and the promise, in one statement: 202 means it is recorded.
+        guard try await database.enqueueNotification(promised.outbox, interventionID: id) else {
+            throw HTTPError(.notFound, message: "intervention \(id) not found")
+        }
+        await promised.deliver(logger: dependencies.logger)
         // Described from what was sent rather than read back: one round trip less per enqueue.
-        let job = Components.Schemas.Job(enqueued: added.id, queue: .interNotifications, name: NotificationJob.name, options: options)
+        let job = Components.Schemas.Job(enqueued: promised.outbox.jobID, queue: .interNotifications, name: NotificationJob.name, options: options)
         return .accepted(.init(body: .json(.init(job: job))))
     }
 

@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import Logging
 import HTTPTypes
 import Hummingbird
 import Queue
@@ -18,6 +19,7 @@ struct PropertyImportUpload: Sendable {
     let checker: RequestChecker
     let maxBody: Int
     let maxRows: Int
+    let logger: Logger
 
     func handle(_ request: Request, context: APIRequestContext) async throws -> Response {
         let tenant = try context.requireTenant(role: .member)
@@ -67,26 +69,23 @@ struct PropertyImportUpload: Sendable {
                 throw HTTPError(.contentTooLarge, message: "the import has more than \(maxRows) rows (\(rows) counted); split it")
             }
         }
-        let importID = try await database.withTenant(tenant) { tx in
-            try await tx.insertPropertyImport(format: format, source: source, createdBy: identity.userID)
-        }
+        let importID = UUID()
         let jobID = "import-\(importID.uuidString.lowercased())"
         let options = JobOptions(
             jobID: jobID, attempts: 5, backoff: .exponential(.seconds(5), jitter: 0.2),
             removeOnComplete: .age(seconds: 7 * 86_400, count: 10_000, limit: nil), tenantID: tenant.description)
-        do {
-            _ = try await imports.add(PropertyImportJob.name, data: PropertyImportJob(tenantID: tenant, importID: importID), options: options)
-        } catch {
-            // The import must not stay "queued" with nothing to run it.
-            try? await database.withTenant(tenant) { tx in
-                try await tx.finishImport(importID, status: "failed", error: "could not be queued: \(error)")
-            }
-            throw error
-        }
+        let promised = try PromisedJob(
+            tenant: tenant, queue: imports, name: PropertyImportJob.name, data: PropertyImportJob(tenantID: tenant, importID: importID),
+            options: options)
+        // The import, its job id and the promise commit together: a 202 is never an import
+        // left "queued" with nothing to run it.
         let record = try await database.withTenant(tenant) { tx in
+            try await tx.insertPropertyImport(id: importID, format: format, source: source, createdBy: identity.userID)
             try await tx.setImportJob(importID, jobID: jobID)
+            try await tx.enqueue(promised.outbox)
             return try await tx.propertyImport(importID)
         }
+        await promised.deliver(logger: logger)
         guard let record else { throw HTTPError(.internalServerError, message: "the import vanished right after it was queued") }
         let accepted = Accepted(
             import: try .init(record, progress: nil),

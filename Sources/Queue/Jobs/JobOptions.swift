@@ -66,6 +66,16 @@ public struct JobOptions: Sendable, Equatable {
 
     static let maximumPriority = 2_097_151
 
+    /// The options as they are stored on a job (`opts`, BullMQ's names), JSON text: what an
+    /// outbox row keeps so that the job can be added again exactly as first meant.
+    public var storedJSON: String { StoredJobOptions(self).json() }
+
+    /// Options read back from ``storedJSON`` (the tenant is not part of `opts`).
+    public init(storedJSON: String, tenantID: String?) {
+        self = StoredJobOptions(json: storedJSON).jobOptions
+        self.tenantID = tenantID
+    }
+
     /// Checks the options before anything reaches Redis.
     func validate() throws(QueueError) {
         if let jobID {

@@ -125,7 +125,9 @@ extension Queue {
         return scripts.addJobs.command(keys: keys.shared + [.string(keys.idCounter)], arguments: arguments)
     }
 
-    func validate(_ job: NewJob) throws(QueueError) {
+    /// Checks a job as an add would, without adding it: for producers that record the job
+    /// elsewhere first (an outbox) and must not promise one Redis would refuse.
+    public func validate(_ job: NewJob) throws(QueueError) {
         try job.options.validate()
         guard !job.name.isEmpty, job.name.utf8.count <= 256 else {
             throw QueueError(.invalidOption, "a job name must be 1 to 256 bytes long")

@@ -111,7 +111,7 @@ extension TenantTransaction {
             VALUES (\(tenant.rawValue), \(attempt.interventionID), \(attempt.endpointID), \(attempt.queue), \(attempt.jobID),
                     \(attempt.event), \(attempt.status.rawValue), 1, \(attempt.responseCode), \(error),
                     CASE WHEN \(attempt.status.rawValue) = 'delivered' THEN now() END, now())
-            ON CONFLICT (queue, job_id, endpoint_id) DO UPDATE SET
+            ON CONFLICT (tenant_id, queue, job_id, endpoint_id) DO UPDATE SET
                 status = EXCLUDED.status, attempts = notifications.attempts + 1, response_code = EXCLUDED.response_code,
                 last_error = EXCLUDED.last_error, delivered_at = COALESCE(notifications.delivered_at, EXCLUDED.delivered_at),
                 updated_at = now()

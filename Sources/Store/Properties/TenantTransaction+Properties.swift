@@ -5,8 +5,8 @@ import PostgresNIO
 /// Property imports and properties, always within one tenant.
 extension TenantTransaction {
     /// Stores an uploaded source; the job then carries only the returned id.
-    public func insertPropertyImport(format: String, source: [UInt8], createdBy: UUID?) async throws(StoreError) -> UUID {
-        let id = UUID()
+    @discardableResult
+    public func insertPropertyImport(id: UUID = UUID(), format: String, source: [UInt8], createdBy: UUID?) async throws(StoreError) -> UUID {
         try await query(
             """
             INSERT INTO immo_app.property_imports (id, tenant_id, format, source, source_size, created_by)

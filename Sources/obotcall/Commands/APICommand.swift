@@ -90,6 +90,15 @@ struct APICommand: AsyncParsableCommand {
         }
         let queuePrefix = environment["QUEUE_PREFIX"] ?? "bull"
         let queues = try QueueName.all.map { try Queue(name: $0, redis: redis, options: .init(prefix: queuePrefix), logger: logger) }
+        // Makes sure Redis has every job a 202 promised (several API processes share the work).
+        var relayOptions = OutboxRelay.Options()
+        if let text = environment["OUTBOX_RECHECK_SECONDS"] {
+            guard let seconds = Int(text), (1...86_400).contains(seconds) else {
+                throw ValidationError("OUTBOX_RECHECK_SECONDS '\(text)' must be a whole number between 1 and 86400")
+            }
+            relayOptions.recheckEvery = .seconds(seconds)
+        }
+        services.append(OutboxRelay(database: database, queues: queues, options: relayOptions, logger: logger))
         let dependencies = APIDependencies(
             database: database, verifier: verifier, queues: queues, readiness: readiness, redis: redis, metrics: registry,
             options: options, logger: logger)
