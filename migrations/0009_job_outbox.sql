@@ -2,8 +2,10 @@
 -- transaction (or the same statement) as the domain rows, before it answers 202. The API then
 -- adds the job to Redis itself; a relay re-adds any row Redis does not have (the add was lost to a
 -- crash, Redis was down, restarted without its last second, or flushed) under the row's fixed job
--- id, so adding twice is harmless. A row is dropped once public.job_results holds the job's final
--- outcome, or after the relay's retention.
+-- id, so adding twice is harmless. A relay first looks at a row 30 seconds after it was accepted
+-- (by then the API's own add has long landed and most jobs have finished), then at its recheck
+-- interval; a row whose job has its final outcome in public.job_results is dropped when it comes
+-- due, and any row after the relay's retention.
 
 CREATE TABLE public.job_outbox (
     tenant_id uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
@@ -14,11 +16,13 @@ CREATE TABLE public.job_outbox (
     data text NOT NULL,
     options text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
-    -- When a relay last made sure Redis has the job (NULL: never).
+    -- When a relay last made sure Redis has the job (NULL: never), and when one should next.
     checked_at timestamptz,
+    due_at timestamptz NOT NULL DEFAULT now() + interval '30 seconds',
     PRIMARY KEY (tenant_id, queue, job_id)
 );
-CREATE INDEX job_outbox_due ON public.job_outbox (coalesce(checked_at, created_at));
+CREATE INDEX job_outbox_due ON public.job_outbox (due_at);
+CREATE INDEX job_outbox_created ON public.job_outbox (created_at);
 
 ALTER TABLE public.job_outbox ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.job_outbox FORCE ROW LEVEL SECURITY;
@@ -32,37 +36,38 @@ CREATE POLICY outbox_relay_reads_results ON public.job_results FOR SELECT TO CUR
 
 GRANT SELECT, INSERT ON public.job_outbox TO obotcall_runtime;
 
--- Rows a relay should make sure of now, claimed for it: not yet checked and older than
--- `p_unsent_for` (the API's own add normally lands first), or last checked longer ago than
--- `p_recheck_every`; never a job whose final outcome is recorded. Claiming stamps checked_at, so
--- relays in several processes share the work (SKIP LOCKED) and a relay that dies mid-batch leaves
--- its rows for the next recheck.
-CREATE FUNCTION public.outbox_claim(p_limit integer, p_unsent_for interval, p_recheck_every interval)
+-- Rows a relay should make sure of now (due), claimed for it: each comes due again
+-- `p_recheck_every` later, so relays in several processes share the work (SKIP LOCKED) and a relay
+-- that dies mid-batch leaves its rows for the next round. Due rows whose job has its final outcome
+-- recorded are deleted instead of returned.
+CREATE FUNCTION public.outbox_claim(p_limit integer, p_recheck_every interval)
     RETURNS TABLE (tenant_id uuid, queue text, job_id text, name text, data text, options text, rechecked boolean)
     LANGUAGE sql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, public
     AS $$
     WITH due AS (
-        SELECT o.tenant_id, o.queue, o.job_id, o.checked_at IS NOT NULL AS rechecked
+        SELECT o.tenant_id, o.queue, o.job_id, o.checked_at IS NOT NULL AS rechecked,
+               EXISTS (
+                   SELECT 1 FROM public.job_results r
+                   WHERE r.tenant_id = o.tenant_id AND r.queue = o.queue AND r.job_id = o.job_id
+                     AND r.state IN ('completed', 'failed')) AS finished
         FROM public.job_outbox o
-        WHERE coalesce(o.checked_at + p_recheck_every, o.created_at + p_unsent_for) <= now()
-          AND NOT EXISTS (
-              SELECT 1 FROM public.job_results r
-              WHERE r.tenant_id = o.tenant_id AND r.queue = o.queue AND r.job_id = o.job_id
-                AND r.state IN ('completed', 'failed'))
-        ORDER BY coalesce(o.checked_at, o.created_at)
+        WHERE o.due_at <= now()
+        ORDER BY o.due_at
         LIMIT least(greatest(p_limit, 1), 10000)
         FOR UPDATE OF o SKIP LOCKED
+    ), finished AS (
+        DELETE FROM public.job_outbox o USING due
+        WHERE due.finished AND o.tenant_id = due.tenant_id AND o.queue = due.queue AND o.job_id = due.job_id
     )
-    UPDATE public.job_outbox o SET checked_at = now()
+    UPDATE public.job_outbox o SET checked_at = now(), due_at = now() + p_recheck_every
     FROM due
-    WHERE o.tenant_id = due.tenant_id AND o.queue = due.queue AND o.job_id = due.job_id
+    WHERE NOT due.finished AND o.tenant_id = due.tenant_id AND o.queue = due.queue AND o.job_id = due.job_id
     RETURNING o.tenant_id, o.queue, o.job_id, o.name, o.data, o.options, due.rechecked
 $$;
 
--- Drops rows whose job has its final outcome recorded, and rows older than `p_keep` (a job that
--- has not finished by then is the stalled check's and the operators' business); at most
--- `p_limit` rows per call. Returns how many went.
+-- Drops rows older than `p_keep` (a job that has not finished by then is the stalled check's and
+-- the operators' business), at most `p_limit` per call. Returns how many went.
 CREATE FUNCTION public.outbox_prune(p_keep interval, p_limit integer)
     RETURNS integer
     LANGUAGE sql VOLATILE SECURITY DEFINER
@@ -73,10 +78,7 @@ CREATE FUNCTION public.outbox_prune(p_keep interval, p_limit integer)
         WHERE (o.tenant_id, o.queue, o.job_id) IN (
             SELECT x.tenant_id, x.queue, x.job_id FROM public.job_outbox x
             WHERE x.created_at < now() - p_keep
-               OR EXISTS (
-                   SELECT 1 FROM public.job_results r
-                   WHERE r.tenant_id = x.tenant_id AND r.queue = x.queue AND r.job_id = x.job_id
-                     AND r.state IN ('completed', 'failed'))
+            ORDER BY x.created_at
             LIMIT least(greatest(p_limit, 1), 100000)
             FOR UPDATE SKIP LOCKED)
         RETURNING 1
@@ -84,9 +86,9 @@ CREATE FUNCTION public.outbox_prune(p_keep interval, p_limit integer)
     SELECT count(*)::integer FROM gone
 $$;
 
-REVOKE ALL ON FUNCTION public.outbox_claim(integer, interval, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.outbox_claim(integer, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.outbox_prune(interval, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION public.outbox_claim(integer, interval, interval) TO obotcall_runtime;
+GRANT EXECUTE ON FUNCTION public.outbox_claim(integer, interval) TO obotcall_runtime;
 GRANT EXECUTE ON FUNCTION public.outbox_prune(interval, integer) TO obotcall_runtime;
 
 -- A notification accepted in one statement: the tenant's intervention must exist, and the job is

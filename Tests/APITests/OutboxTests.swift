@@ -60,7 +60,6 @@ import TestSupport
         try await APIHarness.with { harness in
             let notifications = harness.queue(QueueName.notifications)
             var options = OutboxRelay.Options()
-            options.unsentFor = .zero
             options.recheckEvery = .zero
             let relay = OutboxRelay(database: harness.database.runtime, queues: harness.queues, options: options, logger: APIHarness.logger)
 
@@ -80,6 +79,9 @@ import TestSupport
             try await harness.database.runtime.withTenant(harness.tenantB) { tx in try await tx.enqueue(orphan) }
             #expect(try await notifications.job(orphan.jobID) == nil)
 
+            // Rows come due 30 s after they were accepted; here, at once.
+            #expect(try await relay.relay().claimed == 0)
+            try await Self.makeDue(harness)
             let first = try await relay.relay()
             #expect(first.claimed == 2)
             #expect(first.added == 1)
@@ -92,7 +94,7 @@ import TestSupport
             #expect(try await relay.relay().added == 1)
             #expect(try await notifications.state(of: delivered) == .waiting)
 
-            // Once a job's outcome is recorded it is never added again, and its row goes.
+            // Once a job's outcome is recorded it is never added again: its row goes when it comes due.
             try await harness.database.runtime.withTenant(harness.tenantA) { tx in
                 try await tx.upsert(JobResultRecord(
                     queue: QueueName.notifications, jobID: delivered, name: NotificationJob.name, state: .completed, attempts: 1,
@@ -102,9 +104,15 @@ import TestSupport
             let last = try await relay.relay(prune: true)
             #expect(last.claimed == 1)
             #expect(last.added == 0)
-            #expect(last.pruned == 1)
+            #expect(last.pruned == 0)
             #expect(try await notifications.job(delivered) == nil)
             #expect(try await Self.outbox(harness).map(\.jobID) == [orphan.jobID])
+
+            // Past the retention a row goes, finished or not.
+            options.keep = .zero
+            let pruning = OutboxRelay(database: harness.database.runtime, queues: harness.queues, options: options, logger: APIHarness.logger)
+            #expect(try await pruning.relay(prune: true).pruned == 1)
+            #expect(try await Self.outbox(harness).isEmpty)
         }
     }
 
@@ -137,6 +145,13 @@ import TestSupport
             }
             #expect(forged?.kind == .permissionDenied)
             #expect(try await Self.outbox(harness).count == 1)
+        }
+    }
+
+    /// Moves every outbox row's next check to now, as the owner (the relay's own clock is 30 s).
+    static func makeDue(_ harness: APIHarness) async throws {
+        try await harness.database.owner.withTransaction { connection in
+            try await connection.query("UPDATE public.job_outbox SET due_at = now()", logger: APIHarness.logger)
         }
     }
 

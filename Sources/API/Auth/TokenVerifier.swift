@@ -112,7 +112,7 @@ public struct TokenVerifier: Sendable {
             throw AuthError("invalid token")
         }
         if let issuer, claims.iss?.value != issuer { throw AuthError("token issuer is not accepted") }
-        guard let userID = UUID(uuidString: claims.sub.value) else {
+        guard let userID = UUID(text: claims.sub.value) else {
             throw AuthError("token subject is not a user id")
         }
         let isPlatformAdmin = claims.role == "service_role"

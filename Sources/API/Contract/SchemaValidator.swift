@@ -130,7 +130,7 @@ struct SchemaValidator: Sendable {
         }
         switch schema["format"]?.string {
         case "uuid":
-            if UUID(uuidString: text) == nil { return ContractViolation(field: field, message: "must be a UUID") }
+            if UUID(text: text) == nil { return ContractViolation(field: field, message: "must be a UUID") }
         case "date-time":
             if RFC3339.parse(text) == nil {
                 return ContractViolation(field: field, message: "must be an RFC 3339 date-time such as 2026-12-01T09:00:00Z")

@@ -72,8 +72,8 @@ extension APIHandler {
         let agent = try await findAgent(agentID, tenant: tenant)
         // An agent saved before the allow-list changed cannot spend on a model it no longer allows.
         try checkModelAllowed(agent.model)
-        let runID = UUID()
-        let jobID = "run-\(runID.uuidString.lowercased())"
+        let runID = UUID.random()
+        let jobID = "run-\(runID.lowercasedText)"
         let options = JobOptions(
             jobID: jobID, attempts: 3, backoff: .exponential(.seconds(10), jitter: 0.2),
             removeOnComplete: .age(seconds: 7 * 86_400, count: 10_000, limit: nil), tenantID: tenant.description)
@@ -133,7 +133,7 @@ extension APIHandler {
 extension Components.Schemas.Agent {
     init(_ record: AgentRecord) throws {
         self.init(
-            id: record.id.uuidString.lowercased(), name: record.name, instructions: record.instructions,
+            id: record.id.lowercasedText, name: record.name, instructions: record.instructions,
             provider: try stored(record.provider, as: Components.Schemas.AgentProvider.self, "provider"), model: record.model,
             tools: try record.tools.map { try stored($0, as: Components.Schemas.AgentToolName.self, "tool") },
             maxSteps: record.maxSteps, maxTokens: record.maxTokens, timeoutSeconds: record.timeoutSeconds)
@@ -143,7 +143,7 @@ extension Components.Schemas.Agent {
 extension Components.Schemas.AgentRun {
     init(_ run: AgentRunRecord) throws {
         self.init(
-            id: run.id.uuidString.lowercased(), agentId: run.agentID.uuidString.lowercased(),
+            id: run.id.lowercasedText, agentId: run.agentID.lowercasedText,
             status: try stored(run.status, as: StatusPayload.self, "run status"), input: run.input, output: run.output, error: run.error,
             stepCount: run.stepCount, promptTokens: run.promptTokens, completionTokens: run.completionTokens, jobId: run.jobID,
             cancelRequestedAt: run.cancelRequestedAt, createdAt: run.createdAt, startedAt: run.startedAt, finishedAt: run.finishedAt)

@@ -67,7 +67,7 @@ extension APIHandler {
         // Ids are UUIDs fixed here: unique across tenants, queues and Redis resets, and known
         // before the job reaches Redis (the outbox row and every later add are one job).
         let options = JobOptions(
-            jobID: "notify-\(UUID().uuidString.lowercased())", attempts: 5, backoff: .exponential(.seconds(2), jitter: 0.2),
+            jobID: "notify-\(UUID.random().lowercasedText)", attempts: 5, backoff: .exponential(.seconds(2), jitter: 0.2),
             removeOnComplete: .age(seconds: 7 * 86_400, count: 10_000, limit: nil), tenantID: tenant.description)
         let promised = try PromisedJob(tenant: tenant, queue: try queue(.interNotifications), name: NotificationJob.name, data: payload, options: options)
         // The intervention's check and the promise, in one statement: 202 means it is recorded.
@@ -113,7 +113,7 @@ extension APIHandler {
 extension Components.Schemas.Intervention {
     init(_ record: InterventionRecord) throws {
         self.init(
-            id: record.id.uuidString.lowercased(), reference: record.reference, title: record.title,
+            id: record.id.lowercasedText, reference: record.reference, title: record.title,
             description: record.description, status: try stored(record.status, as: Components.Schemas.InterventionStatus.self, "status"),
             scheduledAt: record.scheduledAt, technician: record.technician, address: record.address)
     }
@@ -122,7 +122,7 @@ extension Components.Schemas.Intervention {
 extension Components.Schemas.NotificationDelivery {
     init(_ row: NotificationRow) throws {
         self.init(
-            id: row.id.uuidString.lowercased(), endpointId: row.endpointID?.uuidString.lowercased(), jobId: row.jobID,
+            id: row.id.lowercasedText, endpointId: row.endpointID?.lowercasedText, jobId: row.jobID,
             event: try stored(row.event, as: Components.Schemas.InterventionEvent.self, "event"),
             status: try stored(row.status, as: StatusPayload.self, "delivery status"), attempts: row.attempts,
             responseCode: row.responseCode, lastError: row.lastError, deliveredAt: row.deliveredAt)

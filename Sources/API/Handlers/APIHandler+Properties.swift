@@ -108,10 +108,10 @@ extension APIHandler {
 extension Components.Schemas.Property {
     init(_ record: PropertyRecord) throws {
         self.init(
-            id: record.id.uuidString.lowercased(), externalRef: record.externalRef, title: record.title,
+            id: record.id.lowercasedText, externalRef: record.externalRef, title: record.title,
             propertyType: try stored(record.propertyType, as: Components.Schemas.PropertyType.self, "property type"),
             price: record.price, surface: record.surface, rooms: record.rooms, postalCode: record.postalCode, city: record.city,
-            address: record.address, importId: record.importID?.uuidString.lowercased(), createdAt: record.createdAt,
+            address: record.address, importId: record.importID?.lowercasedText, createdAt: record.createdAt,
             updatedAt: record.updatedAt)
     }
 }

@@ -55,7 +55,7 @@ extension Components.Schemas.PropertyImport {
         let errors = (try? JSONDecoder().decode([ImportRowError].self, from: Data(record.rowErrors.utf8))) ?? []
         let counts = (try? JSONDecoder().decode([String: Int].self, from: Data(record.errorCounts.utf8))) ?? [:]
         self.init(
-            id: record.id.uuidString.lowercased(), status: try stored(record.status, as: StatusPayload.self, "import status"),
+            id: record.id.lowercasedText, status: try stored(record.status, as: StatusPayload.self, "import status"),
             format: try stored(record.format, as: FormatPayload.self, "import format"), sourceSize: record.sourceSize,
             totalRows: record.totalRows, inserted: record.inserted, updated: record.updated, rejected: record.rejected,
             rowErrors: errors.map(Components.Schemas.ImportRowError.init), errorsKept: record.errorsKept,

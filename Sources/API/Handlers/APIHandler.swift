@@ -49,7 +49,7 @@ struct APIHandler: APIProtocol {
 
     /// A resource id from a path (the document says `format: uuid`, so the check already passed).
     static func uuid(_ text: String) throws -> UUID {
-        guard let id = UUID(uuidString: text) else { throw invalid("id", "must be a UUID") }
+        guard let id = UUID(text: text) else { throw invalid("id", "must be a UUID") }
         return id
     }
 

@@ -69,8 +69,8 @@ struct PropertyImportUpload: Sendable {
                 throw HTTPError(.contentTooLarge, message: "the import has more than \(maxRows) rows (\(rows) counted); split it")
             }
         }
-        let importID = UUID()
-        let jobID = "import-\(importID.uuidString.lowercased())"
+        let importID = UUID.random()
+        let jobID = "import-\(importID.lowercasedText)"
         let options = JobOptions(
             jobID: jobID, attempts: 5, backoff: .exponential(.seconds(5), jitter: 0.2),
             removeOnComplete: .age(seconds: 7 * 86_400, count: 10_000, limit: nil), tenantID: tenant.description)

@@ -3,6 +3,7 @@ import HTTPTypes
 public import Hummingbird
 import Logging
 public import Redis
+import Domain
 
 /// At most `limit` requests per `window` per caller, counted in Redis so every API instance
 /// shares the budget. Answers carry `RateLimit-Limit`, `RateLimit-Remaining` and
@@ -29,7 +30,7 @@ public struct RateLimitMiddleware: RouterMiddleware {
         let windowMilliseconds = Int(window.components.seconds) * 1000 + Int(window.components.attoseconds / 1_000_000_000_000_000)
         let now = Int(Date().timeIntervalSince1970 * 1000)
         let windowStart = now - now % max(1, windowMilliseconds)
-        let key = "\(keyPrefix){\(identity.userID.uuidString.lowercased())}:\(windowStart)"
+        let key = "\(keyPrefix){\(identity.userID.lowercasedText)}:\(windowStart)"
         let count: Int
         let resetMilliseconds: Int
         do {

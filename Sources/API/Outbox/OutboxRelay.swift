@@ -10,16 +10,18 @@ public import Store
 /// The API adds each accepted job to Redis itself right after its transaction commits; this
 /// service covers what that add can miss — a crash between the commit and the add, Redis down at
 /// the time, or Redis losing jobs later (a restart without its last second of writes, a failover,
-/// a flush). Every `interval` it claims the rows that are due (unchecked after `unsentFor`, then
-/// again every `recheckEvery` until the job's final outcome is in `public.job_results`) and adds
-/// them under their fixed ids: a job Redis still has is left as it is, a missing one is added
-/// again. Rows with a final outcome, or older than `keep`, are pruned. Several API processes
-/// share the work (claims skip each other's rows).
+/// a flush). Every `interval` it claims the rows that are due (30 s after they were accepted, then
+/// every `recheckEvery` until the job's final outcome is in `public.job_results`, when the row is
+/// deleted instead) and adds them under their fixed ids: a job Redis still has is left as it is, a
+/// missing one is added again. Rows older than `keep` are pruned. Several API processes share the
+/// work (claims skip each other's rows).
+///
+/// The fast path marks nothing (that would be a second write per request); the price is that a
+/// job whose add was lost with a crashing API is added up to 30 s late.
 public struct OutboxRelay: Service {
     public struct Options: Sendable {
         public var interval: Duration = .seconds(1)
         public var batchSize = 500
-        public var unsentFor: Duration = .seconds(2)
         public var recheckEvery: Duration = .seconds(300)
         public var keep: Duration = .seconds(7 * 86_400)
         public var pruneEvery: Duration = .seconds(60)
@@ -73,21 +75,24 @@ public struct OutboxRelay: Service {
     /// One pass: claims the due rows, adds their jobs (idempotently), and prunes when asked.
     public func relay(prune: Bool = false) async throws -> Pass {
         var pass = Pass()
-        let claimed = try await database.claimOutbox(
-            limit: options.batchSize, unsentFor: options.unsentFor, recheckEvery: options.recheckEvery)
+        let claimed = try await database.claimOutbox(limit: options.batchSize, recheckEvery: options.recheckEvery)
         pass.claimed = claimed.count
         for (name, rows) in Dictionary(grouping: claimed, by: \.job.queue) {
             guard let queue = queues[name] else {
                 logger.error("outbox rows name a queue this process does not serve", metadata: ["queue": "\(name)", "jobs": "\(rows.count)"])
                 continue
             }
-            let jobs = rows.map { row in
+            // Most rows are only a check: ask Redis which jobs it has, and send only the others.
+            let present = try await queue.existing(ids: rows.map(\.job.jobID))
+            let missing = rows.filter { !present.contains($0.job.jobID) }
+            guard !missing.isEmpty else { continue }
+            let jobs = missing.map { row in
                 var options = JobOptions(storedJSON: row.job.options, tenantID: row.job.tenant.description)
                 options.jobID = row.job.jobID
                 return NewJob(name: row.job.name, json: row.job.data, options: options)
             }
             let outcomes = try await queue.addBulk(jobs)
-            let added = zip(rows, outcomes).filter { $0.1.outcome == .added }.map(\.0)
+            let added = zip(missing, outcomes).filter { $0.1.outcome == .added }.map(\.0)
             if !added.isEmpty {
                 pass.added += added.count
                 readded.increment(by: added.count)

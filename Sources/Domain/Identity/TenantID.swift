@@ -18,16 +18,16 @@ public struct TenantID: Hashable, Sendable, Codable, CustomStringConvertible {
 
     /// Parses the canonical textual form of a UUID; `nil` when the text is not one.
     public init?(uuidString: String) {
-        guard let uuid = UUID(uuidString: uuidString) else { return nil }
+        guard let uuid = UUID(text: uuidString) else { return nil }
         self.rawValue = uuid
     }
 
-    public var description: String { rawValue.uuidString.lowercased() }
+    public var description: String { rawValue.lowercasedText }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
-        guard let uuid = UUID(uuidString: text) else {
+        guard let uuid = UUID(text: text) else {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "tenant id '\(text)' is not a UUID")
         }
         self.rawValue = uuid

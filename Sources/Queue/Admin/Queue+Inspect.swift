@@ -57,6 +57,15 @@ extension Queue {
         }
     }
 
+    /// Which of these jobs exist, in one round trip (one `EXISTS` per job, pipelined).
+    public func existing(ids: [String]) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        let replies = try await redis.pipeline(ids.map { .exists([keys.job($0)]) })
+        var found: Set<String> = []
+        for (id, reply) in zip(ids, replies) where try Int(fromRESP: reply) > 0 { found.insert(id) }
+        return found
+    }
+
     /// Where the job is, checking the states in BullMQ's order.
     public func state(of id: String) async throws -> JobState {
         let replies = try await redis.pipeline([

@@ -5,9 +5,9 @@ import Synchronization
 /// PostgresNIO does not cancel a statement that is waiting for its answer (task cancellation
 /// reaches a row stream, not `query`), and a statement written to a connection the server has
 /// just closed can wait forever. So the call runs in a task of its own; when `limit` passes
-/// first, ``run(_:onTimeout:_:)`` throws at once, cancels that task and calls `onTimeout` (which
-/// closes the connection, failing whatever still waits on it). The caller is never held past the
-/// deadline, whatever the call does.
+/// first (``DeadlineWatch`` keeps the time), ``run(_:onTimeout:_:)`` throws at once, cancels that
+/// task and calls `onTimeout` (which closes the connection, failing whatever still waits on it).
+/// The caller is never held past the deadline, whatever the call does.
 enum DatabaseDeadline {
     static func run<Value: Sendable>(
         _ limit: Duration, onTimeout: @escaping @Sendable () -> Void,
@@ -20,14 +20,13 @@ enum DatabaseDeadline {
                 let work = Task {
                     do { outcome.settle(.success(try await operation())) } catch { outcome.settle(.failure(error)) }
                 }
-                let timer = Task {
-                    do { try await Task.sleep(for: limit) } catch { return }
+                let watch = DeadlineWatch.shared.watch(until: .now + limit) {
                     if outcome.settle(.failure(StoreError(kind: .unavailable, message: "PostgreSQL did not answer within \(limit)"))) {
                         work.cancel()
                         onTimeout()
                     }
                 }
-                outcome.onSettled { timer.cancel() }
+                outcome.onSettled { DeadlineWatch.shared.cancel(watch) }
             }
         } onCancel: {
             outcome.settle(.failure(CancellationError()))

@@ -21,18 +21,17 @@ extension Database {
         }
     }
 
-    /// Claims up to `limit` outbox rows for a relay (see `public.outbox_claim`): unchecked rows
-    /// older than `unsentFor`, and rows last checked longer ago than `recheckEvery`, whose job has
-    /// no final outcome yet.
-    public func claimOutbox(limit: Int, unsentFor: Duration, recheckEvery: Duration) async throws(StoreError) -> [ClaimedOutboxJob] {
+    /// Claims up to `limit` due outbox rows for a relay (see `public.outbox_claim`): a row is due
+    /// 30 s after it was accepted, then `recheckEvery` after each claim, until its job has its
+    /// final outcome (the row is then deleted when it comes due).
+    public func claimOutbox(limit: Int, recheckEvery: Duration) async throws(StoreError) -> [ClaimedOutboxJob] {
         let limit = min(max(limit, 1), 10_000)
-        let unsent = Self.interval(unsentFor)
         let recheck = Self.interval(recheckEvery)
         return try await withTransaction { connection in
             let rows = try await connection.query(
                 """
                 SELECT tenant_id, queue, job_id, name, data, options, rechecked
-                FROM public.outbox_claim(\(limit)::integer, \(unsent)::interval, \(recheck)::interval)
+                FROM public.outbox_claim(\(limit)::integer, \(recheck)::interval)
                 """, logger: self.logger)
             var claimed: [ClaimedOutboxJob] = []
             for try await row in rows {
@@ -45,8 +44,7 @@ extension Database {
         }
     }
 
-    /// Drops outbox rows whose job has its final outcome, and rows older than `keep`; at most
-    /// `limit` per call. Returns how many went.
+    /// Drops outbox rows older than `keep`, at most `limit` per call. Returns how many went.
     public func pruneOutbox(keep: Duration, limit: Int) async throws(StoreError) -> Int {
         let limit = min(max(limit, 1), 100_000)
         let keep = Self.interval(keep)

@@ -54,7 +54,7 @@ public struct AgentRunHandler: JobHandler {
                 tools: TenantTools.make(agent.tools, tenant: job.tenant, database: job.database, notifications: notifications),
                 journal: PostgresRunJournal(
                     database: job.database, tenant: job.tenant, runID: runID, context: job.context, budgets: budgets),
-                runID: runID.uuidString.lowercased())
+                runID: runID.lowercasedText)
             summary = try await loop.run(input: run.input, deadline: startedAt.addingTimeInterval(TimeInterval(agent.timeoutSeconds)))
         } catch {
             let final = error is UnrecoverableJobError || error is JournalError || job.attempt >= job.job.options.attempts

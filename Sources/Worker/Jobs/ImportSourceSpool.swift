@@ -10,7 +10,7 @@ struct ImportSourceSpool {
     static let chunkSize = 1 << 20
 
     static func spool(importID: UUID, size: Int, tenant: TenantID, database: Database) async throws -> ImportSourceSpool {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("obotcall-import-\(UUID().uuidString.lowercased()).src")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("obotcall-import-\(UUID.random().lowercasedText).src")
         guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
             throw ImportSpoolError("cannot create the temporary file \(file.path)")
         }

@@ -86,7 +86,7 @@ public struct NotificationHandler: JobHandler {
             occurredAt: iso.string(from: Date(timeIntervalSince1970: Double(job.job.timestamp) / 1000)),
             message: payload.event.message(reference: intervention.reference, title: intervention.title, technician: intervention.technician),
             intervention: .init(
-                id: intervention.id.uuidString.lowercased(), reference: intervention.reference, title: intervention.title,
+                id: intervention.id.lowercasedText, reference: intervention.reference, title: intervention.title,
                 status: intervention.status, scheduledAt: intervention.scheduledAt.map { iso.string(from: $0) },
                 technician: intervention.technician, address: intervention.address))
         let encoder = JSONEncoder()
@@ -107,11 +107,11 @@ public struct NotificationHandler: JobHandler {
             case .retry(let reason):
                 attempt.status = .retrying
                 attempt.lastError = reason
-                retryable.append("endpoint \(endpoint.id.uuidString.lowercased()): \(reason)")
+                retryable.append("endpoint \(endpoint.id.lowercasedText): \(reason)")
             case .reject(let reason):
                 attempt.status = .failed
                 attempt.lastError = reason
-                permanent.append("endpoint \(endpoint.id.uuidString.lowercased()): \(reason)")
+                permanent.append("endpoint \(endpoint.id.lowercasedText): \(reason)")
             }
             attempts.append(attempt)
         }

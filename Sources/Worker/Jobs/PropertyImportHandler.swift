@@ -154,7 +154,7 @@ public struct PropertyImportHandler: JobHandler {
     }
 
     static func summary(_ record: PropertyImportRecord) -> String {
-        #"{"importId":"\#(record.id.uuidString.lowercased())","total":\#(record.inserted + record.updated + record.rejected),"inserted":\#(record.inserted),"updated":\#(record.updated),"rejected":\#(record.rejected)}"#
+        #"{"importId":"\#(record.id.lowercasedText)","total":\#(record.inserted + record.updated + record.rejected),"inserted":\#(record.inserted),"updated":\#(record.updated),"rejected":\#(record.rejected)}"#
     }
 }
 
