@@ -42,9 +42,8 @@ struct RedisClientTests {
         let name = "blockpop-\(UUID().uuidString.prefix(8))"
         try await RedisTesting.withClient(configure: { $0.clientName = name }) { (client: RedisClient) async throws in
             let key = RedisTesting.uniquePrefix() + "zset"
-            let popped = Task { () -> (ContinuousClock.Instant, [String]) in
-                let reply = try await client.execute(.bzpopmin([key], timeout: .seconds(20)), as: [String].self)
-                return (ContinuousClock.now, reply)
+            let popped = Task { () -> RESPToken in
+                try await client.execute(.bzpopmin([key], timeout: .seconds(60)))
             }
             // Wait until the pop is parked on the server, then push from another connection.
             #expect(try await RedisTesting.eventually {
@@ -52,13 +51,11 @@ struct RedisClientTests {
             })
             // Ordinary commands are not delayed by the blocked connection.
             #expect(try await client.execute(.ping(), as: String.self) == "PONG")
-            let pushed = ContinuousClock.now
             _ = try await RedisTesting.withClient { other in try await other.execute(.zadd(key, score: 1, member: "job-1")) }
-            let (wokenAt, reply) = try await popped.value
+            // Woken by the push: a pop that timed out would answer null, not the member. (The
+            // wake-up latency is measured in Benchmarks/, not asserted here.)
+            let reply = try [String](fromRESP: await popped.value)
             #expect(reply.count == 3 && reply.prefix(2) == [key, "job-1"] && Double(reply[2]) == 1)
-            let latency = wokenAt - pushed
-            // The pop would otherwise wait its 20 s timeout; the latency itself is measured in Benchmarks/.
-            #expect(latency < .seconds(2), "woken after \(latency)")
         }
     }
 

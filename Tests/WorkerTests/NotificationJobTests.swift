@@ -147,6 +147,25 @@ import TestSupport
         }
     }
 
+    @Test func aDeliveryStillFailingAtTheLastAttemptEndsFailed() async throws {
+        try await Self.withFixture(statuses: [503, 503]) { fixture in
+            try await Self.withWorker(fixture) { queue in
+                let id = try await Self.enqueue(queue, fixture, attempts: 2)
+                #expect(try await Self.finished(queue, id) == .failed)
+                #expect(fixture.receiver.deliveries.count == 2)
+                let (rows, result) = try await fixture.database.runtime.withTenant(fixture.tenant) { tx in
+                    (try await tx.notifications(interventionID: fixture.intervention),
+                     try await tx.jobResult(queue: QueueName.notifications, jobID: id))
+                }
+                // Nothing will retry it: the row says so, not "retrying".
+                #expect(rows.map(\.status) == ["failed"])
+                #expect(rows.first?.attempts == 2)
+                #expect(rows.first?.responseCode == 503)
+                #expect(result?.state == .failed)
+            }
+        }
+    }
+
     @Test func a400FailsWithoutRetry() async throws {
         try await Self.withFixture(statuses: [400]) { fixture in
             try await Self.withWorker(fixture) { queue in

@@ -224,15 +224,41 @@ extension Queue {
         public var perMinute: [Int]
     }
 
+    /// Finishes per minute, newest first: `perMinute[0]` is the last complete minute before now.
     public func metrics(_ kind: MetricsKind, minutes: Int = 60) async throws -> Metrics {
         let key = keys.metrics(kind)
+        let minutes = min(max(1, minutes), 100_000)
         let replies = try await redis.pipeline([
-            RedisCommand("HGET", [.string(key), "count"], keyArguments: 0..<1),
-            RedisCommand("LRANGE", [.string(key + ":data"), 0, .int(max(1, minutes) - 1)], keyArguments: 0..<1),
+            RedisCommand("HMGET", [.string(key), "count", "prevTS", "prevCount"], keyArguments: 0..<1),
+            RedisCommand("LRANGE", [.string(key + ":data"), 0, .int(minutes - 1)], keyArguments: 0..<1),
         ])
-        let count = try Int?(fromRESP: replies[0]) ?? 0
-        let data = try [String](fromRESP: replies[1]).compactMap(Int.init)
-        return Metrics(count: count, perMinute: data)
+        let fields = try [String?](fromRESP: replies[0])
+        let number = { (index: Int) in fields.count > index ? fields[index].flatMap { Int($0) } : nil }
+        let stored = try [String](fromRESP: replies[1]).compactMap(Int.init)
+        return Metrics(
+            count: number(0) ?? 0,
+            perMinute: Self.perMinute(
+                stored: stored, count: number(0) ?? 0, minuteStart: number(1), countAtMinuteStart: number(2), now: Self.now(),
+                minutes: minutes))
+    }
+
+    /// The stored series brought up to now. The finish script pushes a minute's count only when a
+    /// later finish happens, so after a quiet spell the stored head is an old minute: the minutes
+    /// since the last recorded one are idle (zeros), and that minute itself, when complete, counts
+    /// `count - countAtMinuteStart`.
+    static func perMinute(stored: [Int], count: Int, minuteStart: Int?, countAtMinuteStart: Int?, now: Int, minutes: Int) -> [Int] {
+        guard let minuteStart, let countAtMinuteStart else { return Array(stored.prefix(minutes)) }
+        let currentMinute = now / 60_000 * 60_000
+        let (difference, overflow) = currentMinute.subtractingReportingOverflow(minuteStart)
+        guard !overflow, difference >= 60_000 else { return Array(stored.prefix(minutes)) }
+        let idle = min(difference / 60_000 - 1, minutes)
+        var series = Array(repeating: 0, count: idle)
+        if series.count < minutes {
+            let (finished, wrapped) = count.subtractingReportingOverflow(countAtMinuteStart)
+            series.append(wrapped ? 0 : max(0, finished))
+        }
+        series += stored.prefix(max(0, minutes - series.count))
+        return series
     }
 
     /// Whether the queue is paused for every worker.

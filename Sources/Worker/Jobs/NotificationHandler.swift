@@ -93,6 +93,7 @@ public struct NotificationHandler: JobHandler {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let bytes = Array(try encoder.encode(body))
 
+        let lastAttempt = job.attempt >= job.job.options.attempts
         var attempts: [NotificationAttempt] = []
         var retryable: [String] = []
         var permanent: [String] = []
@@ -105,7 +106,8 @@ public struct NotificationHandler: JobHandler {
             case .delivered:
                 break
             case .retry(let reason):
-                attempt.status = .retrying
+                // On the job's last attempt nothing will retry it: the delivery has failed.
+                attempt.status = lastAttempt ? .failed : .retrying
                 attempt.lastError = reason
                 retryable.append("endpoint \(endpoint.id.lowercasedText): \(reason)")
             case .reject(let reason):
