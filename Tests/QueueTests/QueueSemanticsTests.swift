@@ -363,6 +363,38 @@ import TestSupport
         }
     }
 
+    /// Redis restarted and its lock keys are gone, but the job is still active and nobody else
+    /// took it: the worker that holds it re-locks it on renewal, or simply finishes it — it does
+    /// not wait for the stalled check (which would also spend one of the job's stalls).
+    @Test func aJobWhoseLockVanishedIsKeptAndFinishedByItsWorker() async throws {
+        try await QueueTesting.withQueue { queue in
+            let options = FetchOptions(token: "alive", lockDuration: .seconds(60))
+            try await queue.add("kept", data: Payload(n: 1))
+            let job = try #require(try await queue.fetch(options).job)
+            let lock = queue.keys.lock(job.id)
+            try await queue.redis.execute(.del([lock]))
+            #expect(try await queue.extendLocks([(job.id, "alive")], duration: .seconds(60)).isEmpty)
+            #expect(try await queue.redis.execute(.get(lock), as: String?.self) == "alive")
+            try await queue.redis.execute(.del([lock]))
+            _ = try await queue.complete(job, token: "alive")
+            #expect(try await queue.state(of: job.id) == .completed)
+            #expect(try await queue.job(job.id)?.stalledCount == 0)
+
+            // Once the stalled check has moved it on, it is no longer the worker's.
+            try await queue.add("moved", data: Payload(n: 2))
+            let moved = try #require(try await queue.fetch(options).job)
+            try await queue.redis.execute(.del([queue.keys.lock(moved.id)]))
+            _ = try await queue.recoverStalled(interval: .milliseconds(1))
+            #expect(try await QueueTesting.eventually {
+                try await queue.recoverStalled(interval: .milliseconds(1)).recovered == [moved.id]
+            })
+            #expect(try await queue.extendLocks([(moved.id, "alive")], duration: .seconds(60)) == [moved.id])
+            let error = await #expect(throws: QueueError.self) { _ = try await queue.complete(moved, token: "alive") }
+            #expect(error?.code == .lockLost)
+            #expect(try await queue.state(of: moved.id) == .waiting)
+        }
+    }
+
     @Test func cleanAndObliterateLeaveNoKeysBehind() async throws {
         try await QueueTesting.withQueue { queue in
             for n in 0..<6 {

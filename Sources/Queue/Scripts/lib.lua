@@ -218,8 +218,11 @@ local function releaseActiveJob(k, jobKey, jobId, token)
   if redis.call("EXISTS", jobKey) == 0 then return -1 end
   if token ~= "0" then
     local held = redis.call("GET", jobKey .. ":lock")
-    if not held then return -2 end
-    if held ~= token then return -6 end
+    -- A lock that vanished (expired, or lost with a Redis restart) while the job is still active
+    -- means nobody else took it: the worker that ran it may finish it. Once the stalled check has
+    -- moved it on, it is not active any more and the finish is refused.
+    if not held and not redis.call("LPOS", k.active, jobId) then return -2 end
+    if held and held ~= token then return -6 end
     redis.call("DEL", jobKey .. ":lock")
   end
   redis.call("SREM", k.stalled, jobId)
