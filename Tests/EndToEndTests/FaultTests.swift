@@ -145,37 +145,139 @@ import TestSupport
     /// A job whose handler does not finish: SIGTERM, the grace period, then the job goes back to
     /// wait (its attempt not counted) and the process exits well within grace + 5 s.
     @Test func sigtermWithAStuckJobExitsWithinItsBound() async throws {
+        try await Self.withWorkerFixture(delay: .seconds(120)) { fixture in
+            let worker = try ChildProcess(
+                ChildProcess.obotcallPath, fixture.workerArguments + ["--grace-period", "1"], environment: fixture.environment)
+            defer { worker.signal(SIGKILL) }
+            let id = try #require(try await fixture.enqueue(1, attempts: 3).first)
+            #expect(try await eventually(timeout: .seconds(60)) { try await fixture.queue.state(of: id) == .active })
+            worker.signal(SIGTERM)
+            // Grace 1 s plus the 5 s bound; the release itself makes it exit sooner, cleanly.
+            #expect(try await worker.waitForExit(timeout: .seconds(6)) == 0, "worker: \(worker.standardError.suffix(2_000))")
+            #expect(try await fixture.queue.state(of: id) == .waiting)
+            #expect(try await fixture.queue.job(id)?.attemptsMade == 0)
+        }
+    }
+
+    /// Workers killed with SIGKILL, one a second, while 2,000 jobs run: every job completes,
+    /// once in `job_results`, and every delivery a receiver saw carries its job's key.
+    @Test func killingWorkersEverySecondLosesNoJob() async throws {
+        try await Self.withWorkerFixture { fixture in
+            let total = 2_000
+            let ids = try await fixture.enqueue(total, attempts: 5)
+            #expect(ids.count == total)
+            // Short locks and frequent stalled checks, so killed workers' jobs come back fast;
+            // enough allowed stalls that being killed twice does not fail a job.
+            let arguments = fixture.workerArguments + ["--lock-duration", "2", "--stalled-interval", "1", "--max-stalled-count", "20"]
+            var workers = try (0..<3).map { _ in try ChildProcess(ChildProcess.obotcallPath, arguments, environment: fixture.environment) }
+            defer { for worker in workers { worker.signal(SIGKILL) } }
+            var kills = 0
+            let deadline = ContinuousClock.now + .seconds(240)
+            while ContinuousClock.now < deadline, try await fixture.completed().count < total {
+                // The fault cadence: one kill a second while jobs remain.
+                try await Task.sleep(for: .seconds(1))
+                let victim = Int.random(in: 0..<workers.count)
+                workers[victim].signal(SIGKILL)
+                _ = try await workers[victim].waitForExit(timeout: .seconds(10))
+                kills += 1
+                workers[victim] = try ChildProcess(ChildProcess.obotcallPath, arguments, environment: fixture.environment)
+            }
+            let completed = try await fixture.completed()
+            #expect(completed == ids, "\(completed.count) of \(total) completed after \(kills) kills")
+            #expect(kills >= 3, "the run ended before the faults it is about")
+            #expect(try await eventually(timeout: .seconds(60)) {
+                let counts = try await fixture.queue.counts()
+                return counts.completed == total && counts.active == 0 && counts.waiting == 0
+            })
+            let keys = fixture.receiver.deliveries.compactMap { $0.headers["idempotency-key"] }
+            #expect(Set(keys) == Set(ids.map { "\(QueueName.notifications):\($0)" }))
+            // Duplicates are allowed (a kill after the delivery, before the acknowledgement),
+            // and each carries its job's key; recorded for the note, not bounded.
+            print("killingWorkersEverySecondLosesNoJob: \(kills) kills, \(keys.count - total) duplicate deliveries")
+            for worker in workers { worker.signal(SIGTERM) }
+            for worker in workers {
+                #expect(try await worker.waitForExit(timeout: .seconds(40)) == 0, "worker: \(worker.standardError.suffix(1_000))")
+            }
+        }
+    }
+
+    /// SIGTERM to a worker under load: it takes nothing more, finishes or releases what it runs,
+    /// exits 0 within grace + 5 s; the other worker completes every job, each once.
+    @Test func sigtermUnderLoadLosesNoJob() async throws {
+        try await Self.withWorkerFixture(delay: .milliseconds(50)) { fixture in
+            let total = 600
+            let ids = try await fixture.enqueue(total, attempts: 3)
+            let arguments = fixture.workerArguments + ["--grace-period", "2"]
+            let stopping = try ChildProcess(ChildProcess.obotcallPath, arguments, environment: fixture.environment)
+            let staying = try ChildProcess(ChildProcess.obotcallPath, arguments, environment: fixture.environment)
+            defer { for worker in [stopping, staying] { worker.signal(SIGKILL) } }
+            #expect(try await eventually(timeout: .seconds(60)) { fixture.receiver.deliveries.count >= 50 })
+            stopping.signal(SIGTERM)
+            #expect(try await stopping.waitForExit(timeout: .seconds(7)) == 0, "worker: \(stopping.standardError.suffix(1_000))")
+            #expect(stopping.standardError.contains("worker stopping"))
+            #expect(try await eventually(timeout: .seconds(120), every: .milliseconds(200)) { try await fixture.completed().count == total })
+            #expect(try await fixture.completed() == ids)
+            let counts = try await fixture.queue.counts()
+            #expect(counts.completed == total && counts.active == 0)
+            #expect(Set(fixture.receiver.deliveries.compactMap { $0.headers["idempotency-key"] }).count == total)
+            staying.signal(SIGTERM)
+            #expect(try await staying.waitForExit(timeout: .seconds(40)) == 0)
+        }
+    }
+
+    /// A tenant with an intervention whose webhook goes to a local receiver, a notifications
+    /// queue under a prefix of its own, and what a worker process needs to serve it.
+    struct WorkerFixture: Sendable {
+        let database: TestDatabase
+        let tenant: TenantID
+        let intervention: UUID
+        let receiver: WebhookReceiver
+        let queue: Queue
+        let workerArguments: [String]
+        let environment: [String: String]
+
+        /// Adds `count` notification jobs with fixed ids; returns the ids.
+        func enqueue(_ count: Int, attempts: Int) async throws -> Set<String> {
+            let payload = NotificationJob(tenantID: tenant, interventionID: intervention, event: .scheduled)
+            let jobs = try (0..<count).map { _ in
+                try NewJob(name: NotificationJob.name, data: payload, options: .init(
+                    jobID: "notify-\(UUID.random().lowercasedText)", attempts: attempts, backoff: .fixed(.milliseconds(100)),
+                    tenantID: tenant.description))
+            }
+            return Set(try await queue.addBulk(jobs).map(\.id))
+        }
+
+        func completed() async throws -> Set<String> {
+            try await FaultTests.completed(database, tenant: tenant)
+        }
+    }
+
+    static func withWorkerFixture(delay: Duration = .zero, _ body: @Sendable (WorkerFixture) async throws -> Void) async throws {
         try await TestDatabase.with { database in
-            let tenant = TenantID(UUID())
-            try await TenantStore(database: database.owner).createTenant(id: tenant, slug: "s-\(tenant.description.prefix(6))", name: "S")
-            let receiver = try await WebhookReceiver.start(delay: .seconds(120))
+            let receiver = try await WebhookReceiver.start(delay: delay)
             defer { receiver.stop() }
+            let tenant = TenantID(UUID())
+            try await TenantStore(database: database.owner).createTenant(id: tenant, slug: "w-\(tenant.description.prefix(6))", name: "W")
             let intervention = UUID()
             try await database.runtime.withTenant(tenant) { tx in
-                try await tx.insertIntervention(.init(id: intervention, reference: "S-1", title: "Stuck"))
+                try await tx.insertIntervention(.init(id: intervention, reference: "W-1", title: "Faults"))
                 try await tx.insertWebhookEndpoint(url: receiver.url)
             }
-            let prefix = "s\(UUID().uuidString.prefix(6).lowercased())"
-            let worker = try ChildProcess(ChildProcess.obotcallPath, [
-                "worker", "--queue", "\(QueueName.notifications):2", "--metrics-port", "0", "--queue-prefix", prefix, "--grace-period", "1",
-            ], environment: [
-                "DATABASE_URL": database.runtimeURL.absoluteString, "REDIS_URL": try TestEnvironment.redisURL(), "WEBHOOK_ALLOW_PRIVATE": "1",
-            ])
-            defer { worker.signal(SIGKILL) }
+            let prefix = "w\(UUID().uuidString.prefix(6).lowercased())"
             let logger = Logger(label: "test.faults")
             let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL()), logger: logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await redis.run() }
                 defer { group.cancelAll() }
-                let queue = try Queue(name: QueueName.notifications, redis: redis, options: .init(prefix: prefix), logger: logger)
-                let id = try await queue.add(NotificationJob.name, data: NotificationJob(
-                    tenantID: tenant, interventionID: intervention, event: .scheduled), options: .init(attempts: 3, tenantID: tenant.description)).id
-                #expect(try await eventually(timeout: .seconds(60)) { try await queue.state(of: id) == .active })
-                worker.signal(SIGTERM)
-                // Grace 1 s plus the 5 s bound; the release itself makes it exit sooner, cleanly.
-                #expect(try await worker.waitForExit(timeout: .seconds(6)) == 0, "worker: \(worker.standardError.suffix(2_000))")
-                #expect(try await queue.state(of: id) == .waiting)
-                #expect(try await queue.job(id)?.attemptsMade == 0)
+                let fixture = WorkerFixture(
+                    database: database, tenant: tenant, intervention: intervention, receiver: receiver,
+                    queue: try Queue(name: QueueName.notifications, redis: redis, options: .init(prefix: prefix), logger: logger),
+                    workerArguments: ["worker", "--queue", "\(QueueName.notifications):8", "--metrics-port", "0", "--queue-prefix", prefix],
+                    environment: [
+                        "DATABASE_URL": database.runtimeURL.absoluteString, "REDIS_URL": try TestEnvironment.redisURL(),
+                        "WEBHOOK_ALLOW_PRIVATE": "1",
+                    ])
+                try await body(fixture)
                 await redis.shutdown()
             }
         }
