@@ -70,6 +70,60 @@ import TestSupport
         }
     }
 
+    /// Redis killed under running jobs and started again on its data (append-only file) after
+    /// the jobs' locks have expired: the workers still hold the jobs, re-lock and finish them,
+    /// so none waits for the stalled check or spends a stall, and each completes once.
+    @Test func jobsInFlightFinishWhenRedisComesBackWithItsData() async throws {
+        try await TestDatabase.with { database in
+            let redis = try await RedisServerProcess.start(configuration: ["appendonly yes", "appendfsync always"])
+            defer { redis.stop() }
+            // Each delivery outlasts the outage, so every job is in flight across it.
+            let receiver = try await WebhookReceiver.start(delay: .seconds(6))
+            defer { receiver.stop() }
+            let tenant = TenantID(UUID())
+            try await TenantStore(database: database.owner).createTenant(id: tenant, slug: "r-\(tenant.description.prefix(6))", name: "R")
+            let intervention = UUID()
+            try await database.runtime.withTenant(tenant) { tx in
+                try await tx.insertIntervention(.init(id: intervention, reference: "R-1", title: "Restart"))
+                try await tx.insertWebhookEndpoint(url: receiver.url)
+            }
+            let logger = Logger(label: "test.faults")
+            let client = RedisClient(configuration: try RedisConfiguration(url: redis.url), logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await client.run() }
+                defer { group.cancelAll() }
+                let queue = try Queue(name: QueueName.notifications, redis: client, logger: logger)
+                let payload = NotificationJob(tenantID: tenant, interventionID: intervention, event: .scheduled)
+                let ids = Set(try await queue.addBulk(try (0..<8).map { _ in
+                    try NewJob(name: NotificationJob.name, data: payload, options: .init(
+                        jobID: "notify-\(UUID.random().lowercasedText)", attempts: 3, tenantID: tenant.description))
+                }).map(\.id))
+                let worker = try ChildProcess(ChildProcess.obotcallPath, [
+                    "worker", "--queue", "\(QueueName.notifications):10", "--metrics-port", "0", "--lock-duration", "2",
+                ], environment: [
+                    "DATABASE_URL": database.runtimeURL.absoluteString, "REDIS_URL": redis.url, "WEBHOOK_ALLOW_PRIVATE": "1",
+                ])
+                defer { worker.signal(SIGKILL) }
+                #expect(try await eventually(timeout: .seconds(60)) { try await queue.counts().active == ids.count })
+                redis.kill()
+                // Down longer than a lock lasts: the locks are expired when the data comes back.
+                try await Task.sleep(for: .seconds(3))
+                try await redis.launch()
+                #expect(try await eventually(timeout: .seconds(60), every: .milliseconds(200)) {
+                    try await Self.completed(database, tenant: tenant) == ids
+                }, "worker: \(worker.standardError.suffix(2_000))")
+                #expect(try await eventually(timeout: .seconds(30)) { try await queue.counts().completed == ids.count })
+                let jobs = try await queue.jobs(ids: Array(ids))
+                #expect(jobs.count == ids.count)
+                #expect(jobs.allSatisfy { $0.stalledCount == 0 }, "\(jobs.map { ($0.id, $0.stalledCount) })")
+                #expect(Set(receiver.deliveries.compactMap { $0.headers["idempotency-key"] }).count == ids.count)
+                worker.signal(SIGTERM)
+                #expect(try await worker.waitForExit(timeout: .seconds(40)) == 0)
+                await client.shutdown()
+            }
+        }
+    }
+
     /// PostgreSQL stopped under running jobs (`fast` ends every session, `immediate` kills the
     /// server): once it is back every job completes and none is left active.
     @Test(arguments: ["fast", "immediate"])
