@@ -38,6 +38,34 @@ import TestSupport
         #expect(timedOut.withLock { $0 } == 0)
     }
 
+    /// A statement PostgreSQL cancels (statement_timeout) leaves a live connection inside a
+    /// failed transaction: it is rolled back before the connection serves the next call.
+    @Test func aTimedOutStatementLeavesTheConnectionUsable() async throws {
+        try await TestDatabase.with { database in
+            var url = database.runtimeURL
+            url.maximumConnections = 1
+            url.statementTimeout = 200
+            let single = Database(url: url, logger: Self.logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await single.run() }
+                defer { group.cancelAll() }
+                let error = await #expect(throws: StoreError.self) {
+                    try await single.withTransaction { connection in
+                        _ = try await connection.query("SELECT pg_sleep(5)", logger: Self.logger).collect()
+                    }
+                }
+                #expect(error?.sqlState == "57014")
+                #expect(error?.isConnectionLoss == false)
+                for _ in 0..<3 {
+                    let one = try await single.withTransaction { connection in
+                        try await connection.query("SELECT 1", logger: Self.logger).collect().first?.decode(Int.self)
+                    }
+                    #expect(one == 1)
+                }
+            }
+        }
+    }
+
     @Test(.timeLimit(.minutes(3)), arguments: ["fast", "immediate"])
     func aTransactionCutOffByAServerStopEndsAndTheNextOneWorks(mode: String) async throws {
         let server = try await PostgresServerProcess.start()

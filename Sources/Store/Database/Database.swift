@@ -78,8 +78,15 @@ public struct Database: Service, Sendable {
                         }
                         result = try await body(connection)
                     } catch {
-                        if !connection.isClosed && StoreError(error).kind != .unavailable {
-                            _ = try? await connection.query("ROLLBACK", logger: logger)
+                        // A statement on a connection that is gone is never answered; on a live
+                        // one (a refused or timed-out statement) the transaction must end before
+                        // the connection goes back to the pool, or the connection goes.
+                        if !connection.isClosed && !StoreError(error).isConnectionLoss {
+                            do {
+                                try await connection.query("ROLLBACK", logger: logger)
+                            } catch {
+                                held.close()
+                            }
                         }
                         throw error
                     }

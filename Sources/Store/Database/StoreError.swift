@@ -43,6 +43,14 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     /// Whether running the same work again later may succeed.
     public var isRetryable: Bool { kind == .unavailable || kind == .conflictRetry }
 
+    /// Whether the connection itself is gone (closed by either side, or the server shutting
+    /// down), as opposed to a statement refused on a live one: nothing more can be sent on it.
+    public var isConnectionLoss: Bool {
+        guard kind == .unavailable else { return false }
+        guard let sqlState else { return true }
+        return sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "25P03"].contains(sqlState)
+    }
+
     public var description: String {
         var text = "database \(kind.rawValue): \(message)"
         if let constraint { text += " (constraint \(constraint))" }
