@@ -102,6 +102,12 @@ public enum APIApplication {
             maxBody: options.maxImportBody, maxRows: options.maxImportRows, logger: dependencies.logger)
         api.post("/property-imports", use: upload.handle)
         book.record(APIRouteDescription(method: .post, path: "/api/property-imports", operationID: "createPropertyImport"))
+
+        let enqueue = try NotificationEnqueueRoute(
+            intake: NotificationIntake(database: dependencies.database, logger: dependencies.logger),
+            notifications: try dependencies.queue(QueueName.notifications), checker: RequestChecker(contract: contract))
+        api.post("/interventions/{id}/notifications", use: enqueue.handle)
+        book.record(APIRouteDescription(method: .post, path: "/api/interventions/{id}/notifications", operationID: NotificationEnqueueRoute.operationID))
         return (router, book)
     }
 

@@ -552,6 +552,12 @@ import TestSupport
                 }
                 #expect(error?.code == .invalidJobID)
             }
+            for tenant in ["", "a b", "a:b", "tab\there", "del\u{7F}", "tenänt", String(repeating: "t", count: 65)] {
+                let error = await #expect(throws: QueueError.self) {
+                    try await queue.add("x", data: Payload(n: 1), options: .init(tenantID: tenant))
+                }
+                #expect(error?.code == .invalidOption)
+            }
             let priority = await #expect(throws: QueueError.self) {
                 try await queue.add("x", data: Payload(n: 1), options: .init(priority: 3_000_000))
             }

@@ -83,12 +83,14 @@ struct RequestChecker: Sendable {
         return String(decoding: trimmed, as: UTF8.self).lowercased()
     }
 
-    /// A JSON body against the operation's schema for `application/json`.
-    func checkJSONBody(_ bytes: some Collection<UInt8>, of operation: OperationContract) throws(RequestRejection) {
-        guard let schema = operation.body?.schemas["application/json"] else { return }
+    /// A JSON body against the operation's schema for `application/json`; returns the checked
+    /// value (`nil` for an empty body, or when the operation takes no JSON).
+    @discardableResult
+    func checkJSONBody(_ bytes: some Collection<UInt8>, of operation: OperationContract) throws(RequestRejection) -> JSONValue? {
+        guard let schema = operation.body?.schemas["application/json"] else { return nil }
         if bytes.isEmpty {
             if operation.body?.required == true { throw .badRequest(ContractViolation(field: "body", message: "is required")) }
-            return
+            return nil
         }
         let value: JSONValue
         do {
@@ -97,6 +99,7 @@ struct RequestChecker: Sendable {
             throw .badRequest(ContractViolation(field: "body", message: "is not valid JSON (\(error.reason))"))
         }
         if let problem = contract.validator.problem(with: value, schema: schema, at: "body") { throw .badRequest(problem) }
+        return value
     }
 
     /// A parameter's text as the JSON value its schema describes (so one validator serves both).

@@ -55,31 +55,6 @@ extension APIHandler {
         return .noContent(.init())
     }
 
-    func notifyIntervention(_ input: Operations.NotifyIntervention.Input) async throws -> Operations.NotifyIntervention.Output {
-        let tenant = try tenant(role: .member)
-        let id = try Self.uuid(input.path.id)
-        guard case .json(let body) = input.body else { throw HTTPError(.unsupportedMediaType) }
-        let event = try stored(body.event.rawValue, as: InterventionEvent.self, "event")
-        // The document allows each known channel once; today that is webhook alone.
-        let channels = body.channels?.map(\.rawValue) ?? ["webhook"]
-        let payload = NotificationJob(tenantID: tenant, interventionID: id, event: event, channels: channels)
-        do { try payload.validate() } catch { throw invalid(error.field, error.message) }
-        // Ids are UUIDs fixed here: unique across tenants, queues and Redis resets, and known
-        // before the job reaches Redis (the outbox row and every later add are one job).
-        let options = JobOptions(
-            jobID: "notify-\(UUID.random().lowercasedText)", attempts: 5, backoff: .exponential(.seconds(2), jitter: 0.2),
-            removeOnComplete: .age(seconds: 7 * 86_400, count: 10_000, limit: nil), tenantID: tenant.description)
-        let promised = try PromisedJob(tenant: tenant, queue: try queue(.interNotifications), name: NotificationJob.name, data: payload, options: options)
-        // The intervention's check and the promise, in one statement: 202 means it is recorded.
-        guard try await database.enqueueNotification(promised.outbox, interventionID: id) else {
-            throw HTTPError(.notFound, message: "intervention \(id) not found")
-        }
-        await promised.deliver(logger: dependencies.logger)
-        // Described from what was sent rather than read back: one round trip less per enqueue.
-        let job = Components.Schemas.Job(enqueued: promised.outbox.jobID, queue: .interNotifications, name: NotificationJob.name, options: options)
-        return .accepted(.init(body: .json(.init(job: job))))
-    }
-
     func listInterventionNotifications(
         _ input: Operations.ListInterventionNotifications.Input
     ) async throws -> Operations.ListInterventionNotifications.Output {

@@ -111,8 +111,10 @@ public struct JobOptions: Sendable, Equatable {
             }
         }
         if let tenantID {
-            guard !tenantID.isEmpty, tenantID.utf8.count <= 64, !tenantID.contains(where: { $0 == ":" || $0.isWhitespace }) else {
-                throw QueueError(.invalidOption, "tenant id '\(tenantID)' must be 1 to 64 characters without ':' or spaces")
+            // Byte-wise (any non-ASCII byte counts as a space): tenant ids are UUIDs or slugs, and
+            // this runs on every add.
+            guard !tenantID.isEmpty, tenantID.utf8.count <= 64, !tenantID.utf8.contains(where: { $0 == UInt8(ascii: ":") || $0 <= 0x20 || $0 >= 0x7F }) else {
+                throw QueueError(.invalidOption, "tenant id '\(tenantID)' must be 1 to 64 printable ASCII characters without ':' or spaces")
             }
         }
         if let timeout, timeout <= .zero { throw QueueError(.invalidOption, "timeout must be positive") }

@@ -1,20 +1,25 @@
-public import Domain
-public import Foundation
+import Domain
+import Foundation
 import PostgresNIO
 
 extension Database {
-    /// Accepts a notification about the tenant's intervention in one statement: the job is
-    /// recorded in the outbox when the intervention exists (`true`), nothing is written when it
-    /// does not (`false`). One round trip, as the read of 0006 it replaces on the enqueue path.
-    public func enqueueNotification(_ job: OutboxJob, interventionID: UUID) async throws(StoreError) -> Bool {
+    /// Accepts notifications of one tenant in one statement (`inter_app.enqueue_notifications`,
+    /// migration 0010): each job is recorded in the outbox when the intervention it names exists
+    /// for the tenant; nothing is written for the others. Returns the ids of the jobs recorded.
+    /// All jobs share the tenant, queue and name of the first; an empty list writes nothing.
+    public func enqueueNotifications(_ notifications: [NotificationPromise]) async throws(StoreError) -> Set<String> {
+        guard let first = notifications.first?.job else { return [] }
+        guard notifications.allSatisfy({ $0.job.tenant == first.tenant && $0.job.queue == first.queue && $0.job.name == first.name }) else {
+            throw StoreError(kind: .invalidInput, message: "notifications written together must share their tenant, queue and name")
+        }
         let client = self.client
         let logger = self.logger
         do {
             return try await DatabaseDeadline.run(callTimeout, onTimeout: {}) {
-                let rows = try await client.execute(EnqueueNotificationStatement(job: job, interventionID: interventionID), logger: logger)
-                var found = false
-                for try await value in rows { found = value }
-                return found
+                let rows = try await client.execute(EnqueueNotificationsStatement(notifications: notifications), logger: logger)
+                var recorded = Set<String>()
+                for try await jobID in rows { recorded.insert(jobID) }
+                return recorded
             }
         } catch {
             throw StoreError(error)
@@ -65,29 +70,30 @@ extension Database {
     }
 }
 
-/// `inter_app.enqueue_notification` as a named prepared statement.
-struct EnqueueNotificationStatement: PostgresPreparedStatement {
-    static let name = "obotcall_enqueue_notification_v1"
-    static let sql = "SELECT inter_app.enqueue_notification($1, $2, $3, $4, $5, $6, $7)"
-    static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid, .text, .text, .text, .text, .text]
-    typealias Row = Bool
+/// `inter_app.enqueue_notifications` as a named prepared statement: the notifications travel as
+/// four parallel arrays.
+struct EnqueueNotificationsStatement: PostgresPreparedStatement {
+    static let name = "obotcall_enqueue_notifications_v1"
+    static let sql = "SELECT * FROM inter_app.enqueue_notifications($1, $2, $3, $4, $5, $6, $7)"
+    static let bindingDataTypes: [PostgresDataType] = [.uuid, .text, .text, .uuidArray, .textArray, .textArray, .textArray]
+    typealias Row = String
 
-    let job: OutboxJob
-    let interventionID: UUID
+    let notifications: [NotificationPromise]
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 7)
-        bindings.append(job.tenant.rawValue)
-        bindings.append(interventionID)
-        bindings.append(job.queue)
-        bindings.append(job.jobID)
-        bindings.append(job.name)
-        bindings.append(job.data)
-        bindings.append(job.options)
+        let first = notifications[0].job
+        bindings.append(first.tenant.rawValue)
+        bindings.append(first.queue)
+        bindings.append(first.name)
+        bindings.append(notifications.map(\.interventionID))
+        bindings.append(notifications.map(\.job.jobID))
+        bindings.append(notifications.map(\.job.data))
+        bindings.append(notifications.map(\.job.options))
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> Bool {
-        try row.decode(Bool.self)
+    func decodeRow(_ row: PostgresRow) throws -> String {
+        try row.decode(String.self)
     }
 }

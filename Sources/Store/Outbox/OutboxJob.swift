@@ -1,4 +1,5 @@
 public import Domain
+public import Foundation
 
 /// A job the platform has promised to run: one row of `public.job_outbox` (migration 0009),
 /// written in the same transaction as the rows that made the promise and read back by the relay
@@ -33,5 +34,17 @@ public struct ClaimedOutboxJob: Sendable, Equatable {
     public init(job: OutboxJob, rechecked: Bool) {
         self.job = job
         self.rechecked = rechecked
+    }
+}
+
+/// A notification the API is about to promise: its outbox job, and the tenant's intervention it
+/// is about, which must exist for the job to be recorded.
+public struct NotificationPromise: Sendable, Equatable {
+    public var job: OutboxJob
+    public var interventionID: UUID
+
+    public init(job: OutboxJob, interventionID: UUID) {
+        self.job = job
+        self.interventionID = interventionID
     }
 }

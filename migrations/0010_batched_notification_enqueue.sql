@@ -1,0 +1,40 @@
+-- Notifications accepted in batches: the API groups the concurrent enqueues of one tenant into
+-- one statement (one round trip, one commit, one executor start for many outbox rows). Each row
+-- is recorded only when the tenant's intervention it names exists; the statement returns the job
+-- ids it recorded, so the API answers 404 for the others. Replaces the one-row function of 0009.
+
+CREATE FUNCTION inter_app.enqueue_notifications(
+    p_tenant uuid, p_queue text, p_name text,
+    p_interventions uuid[], p_job_ids text[], p_data text[], p_options text[])
+    RETURNS SETOF text
+    LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+    AS $$
+DECLARE
+    previous text := current_setting('app.tenant_id', true);
+    ignored text;
+    n_rows integer := cardinality(p_job_ids);
+BEGIN
+    IF cardinality(p_interventions) <> n_rows OR cardinality(p_data) <> n_rows OR cardinality(p_options) <> n_rows THEN
+        RAISE EXCEPTION 'enqueue_notifications: the four arrays must have one entry per notification'
+            USING ERRCODE = '22023';
+    END IF;
+    ignored := set_config('app.tenant_id', p_tenant::text, true);
+    -- Row-level security on inter_app.interventions limits the check to this tenant's rows.
+    RETURN QUERY
+    INSERT INTO public.job_outbox AS o (tenant_id, queue, job_id, name, data, options)
+    SELECT p_tenant, p_queue, n.job_id, p_name, n.data, n.options
+    FROM unnest(p_interventions, p_job_ids, p_data, p_options) AS n (intervention_id, job_id, data, options)
+    WHERE EXISTS (SELECT 1 FROM inter_app.interventions i WHERE i.id = n.intervention_id)
+    RETURNING o.job_id;
+    ignored := set_config('app.tenant_id', coalesce(previous, ''), true);
+END
+$$;
+REVOKE ALL ON FUNCTION inter_app.enqueue_notifications(uuid, text, text, uuid[], text[], text[], text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION inter_app.enqueue_notifications(uuid, text, text, uuid[], text[], text[], text[]) TO obotcall_runtime;
+
+DROP FUNCTION inter_app.enqueue_notification(uuid, uuid, text, text, text, text, text);
+
+-- Job ids as the queue takes them (Queue.validate): 1 to 256 bytes. 0009 allowed 255 characters,
+-- so a 256-byte id passed the queue's check and then failed the insert.
+ALTER TABLE public.job_outbox DROP CONSTRAINT job_outbox_job_id_check;
+ALTER TABLE public.job_outbox ADD CONSTRAINT job_outbox_job_id_check CHECK (octet_length(job_id) BETWEEN 1 AND 256);
