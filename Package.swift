@@ -70,6 +70,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "Domain", swiftSettings: swiftSettings),
+        // The platform's job kinds on the queue: `TenantJob`, each kind's policy, typed adds.
+        .target(name: "Jobs", dependencies: ["Domain", "Queue"], swiftSettings: swiftSettings),
         .target(
             name: "Store",
             dependencies: [
@@ -96,7 +98,7 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "Queue", "Store", "Domain", "Redis", "AgentRuntime",
+                "Queue", "Store", "Domain", "Jobs", "Redis", "AgentRuntime",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -111,7 +113,7 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
-                "Queue", "Redis", "Store", "Domain",
+                "Queue", "Redis", "Store", "Domain", "Jobs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -195,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "WorkerTests",
             dependencies: [
-                "Worker", "AgentRuntime", "Queue", "Store", "Domain", "Redis", "TestSupport",
+                "Worker", "AgentRuntime", "Queue", "Store", "Domain", "Jobs", "Redis", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -220,7 +222,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Redis", "Store", "Queue", "Domain", "TestSupport",
+                "API", "Redis", "Store", "Queue", "Domain", "Jobs", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),

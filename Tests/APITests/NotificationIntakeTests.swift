@@ -14,9 +14,7 @@ import TestSupport
     /// A notification job for `intervention` as the API builds it, with its own id.
     static func promised(_ harness: APIHarness, tenant: TenantID, intervention: UUID, jobID: String? = nil) throws -> PromisedJob {
         let payload = NotificationJob(tenantID: tenant, interventionID: intervention, event: .scheduled, channels: ["webhook"])
-        let options = JobOptions(jobID: jobID ?? "notify-\(UUID().uuidString.lowercased())", attempts: 5, tenantID: tenant.description)
-        return try PromisedJob(
-            tenant: tenant, queue: harness.queue(QueueName.notifications), name: NotificationJob.name, data: payload, options: options)
+        return try PromisedJob(payload, queue: harness.queue(QueueName.notifications), jobID: jobID ?? "notify-\(UUID().uuidString.lowercased())")
     }
 
     static func intervention(_ harness: APIHarness, tenant: TenantID) async throws -> UUID {

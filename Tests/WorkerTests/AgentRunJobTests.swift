@@ -2,6 +2,7 @@ import AgentRuntime
 import AsyncHTTPClient
 import Domain
 import Foundation
+import Jobs
 import Logging
 import Queue
 import Redis
@@ -132,6 +133,10 @@ import TestSupport
             let notification = try #require(try await notifications.job("agent-\(runID.uuidString.lowercased())-6"))
             #expect(notification.tenantID == setup.tenantA.description)
             #expect(try notification.decodeData(NotificationJob.self).interventionID == setup.interventionA)
+            // Enqueued with the kind's policy, as the API enqueues it: retried, and not kept forever.
+            #expect(notification.options.attempts == NotificationJob.defaultOptions.attempts)
+            #expect(notification.options.removeOnComplete == NotificationJob.defaultOptions.removeOnComplete)
+            #expect(notification.options.removeOnComplete != nil)
             #expect(try await notifications.counts().waiting == 1)
         }
     }

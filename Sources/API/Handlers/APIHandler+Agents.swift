@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Hummingbird
+import Jobs
 import OpenAPIRuntime
 import Queue
 import Store
@@ -74,11 +75,7 @@ extension APIHandler {
         try checkModelAllowed(agent.model)
         let runID = UUID.random()
         let jobID = "run-\(runID.lowercasedText)"
-        let options = JobOptions(
-            jobID: jobID, attempts: 3, backoff: .exponential(.seconds(10), jitter: 0.2),
-            removeOnComplete: .age(seconds: 7 * 86_400, count: 10_000, limit: nil), tenantID: tenant.description)
-        let promised = try PromisedJob(
-            tenant: tenant, queue: try queue(.agentRuns), name: AgentRunJob.name, data: AgentRunJob(tenantID: tenant, runID: runID), options: options)
+        let promised = try PromisedJob(AgentRunJob(tenantID: tenant, runID: runID), queue: try queue(.agentRuns), jobID: jobID)
         // The run, its job id and the promise commit together: a 202 is never a run without a job.
         let run = try await database.withTenant(tenant) { tx in
             try await tx.insertAgentRun(id: runID, agentID: agentID, prompt: prompt, createdBy: identity.userID)
@@ -88,7 +85,7 @@ extension APIHandler {
         }
         await promised.deliver(logger: dependencies.logger)
         guard let run else { throw HTTPError(.internalServerError, message: "the run vanished right after it was created") }
-        let job = Components.Schemas.Job(enqueued: jobID, queue: .agentRuns, name: AgentRunJob.name, options: options)
+        let job = Components.Schemas.Job(enqueued: jobID, queue: .agentRuns, name: AgentRunJob.name, options: promised.options)
         return .accepted(.init(body: .json(.init(run: try .init(run), job: job))))
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import HTTPTypes
 import Hummingbird
+import Jobs
 import Queue
 import Store
 
@@ -71,12 +72,7 @@ struct PropertyImportUpload: Sendable {
         }
         let importID = UUID.random()
         let jobID = "import-\(importID.lowercasedText)"
-        let options = JobOptions(
-            jobID: jobID, attempts: 5, backoff: .exponential(.seconds(5), jitter: 0.2),
-            removeOnComplete: .age(seconds: 7 * 86_400, count: 10_000, limit: nil), tenantID: tenant.description)
-        let promised = try PromisedJob(
-            tenant: tenant, queue: imports, name: PropertyImportJob.name, data: PropertyImportJob(tenantID: tenant, importID: importID),
-            options: options)
+        let promised = try PromisedJob(PropertyImportJob(tenantID: tenant, importID: importID), queue: imports, jobID: jobID)
         // The import, its job id and the promise commit together: a 202 is never an import
         // left "queued" with nothing to run it.
         let record = try await database.withTenant(tenant) { tx in
@@ -89,7 +85,7 @@ struct PropertyImportUpload: Sendable {
         guard let record else { throw HTTPError(.internalServerError, message: "the import vanished right after it was queued") }
         let accepted = Accepted(
             import: try .init(record, progress: nil),
-            job: .init(enqueued: jobID, queue: .immoImports, name: PropertyImportJob.name, options: options))
+            job: .init(enqueued: jobID, queue: .immoImports, name: PropertyImportJob.name, options: promised.options))
         var headers: HTTPFields = [:]
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: .accepted, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try APIJSON.encoder.encode(accepted))))

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Jobs
 import Queue
 import Store
 
@@ -62,17 +63,14 @@ struct NotificationEnqueueRoute: Sendable {
         do { try payload.validate() } catch { throw invalid(error.field, error.message) }
         // Ids are UUIDs fixed here: unique across tenants, queues and Redis resets, and known
         // before the job reaches Redis (the outbox row and every later add are one job).
-        let options = JobOptions(
-            jobID: "notify-\(UUID.random().lowercasedText)", attempts: 5, backoff: .exponential(.seconds(2), jitter: 0.2),
-            removeOnComplete: .age(seconds: 7 * 86_400, count: 10_000, limit: nil), tenantID: tenant.description)
-        let promised = try PromisedJob(tenant: tenant, queue: notifications, name: NotificationJob.name, data: payload, options: options)
+        let promised = try PromisedJob(payload, queue: notifications, jobID: "notify-\(UUID.random().lowercasedText)")
         // The intervention's check and the promise, in one statement shared with the tenant's
         // concurrent enqueues: 202 means this job's row is committed.
         guard try await intake.enqueue(promised, interventionID: id) == .accepted else {
             throw HTTPError(.notFound, message: "intervention \(id) not found")
         }
         // Described from what was sent rather than read back: one round trip less per enqueue.
-        let job = Components.Schemas.Job(enqueued: promised.outbox.jobID, queue: .interNotifications, name: NotificationJob.name, options: options)
+        let job = Components.Schemas.Job(enqueued: promised.outbox.jobID, queue: .interNotifications, name: NotificationJob.name, options: promised.options)
         var headers: HTTPFields = [:]
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: .accepted, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try APIJSON.encoder.encode(Enqueued(job: job)))))

@@ -1,4 +1,5 @@
 import Domain
+import Jobs
 import Logging
 import Queue
 import Store
@@ -13,17 +14,18 @@ struct PromisedJob: Sendable {
     let outbox: OutboxJob
     let job: NewJob
     let queue: Queue
+    /// The job's options (its kind's policy, its tenant and id), as the answer describes them.
+    let options: JobOptions
 
-    init(tenant: TenantID, queue: Queue, name: String, data: some Encodable, options: JobOptions) throws {
-        guard let jobID = options.jobID else { throw QueueError(.invalidOption, "a promised job needs a fixed id") }
-        var options = options
-        options.tenantID = tenant.description
-        let job = try NewJob(name: name, data: data, options: options)
+    init<Job: TenantJob>(_ payload: Job, queue: Queue, jobID: String) throws {
+        try queue.checkKind(Job.self)
+        let job = try payload.newJob(jobID: jobID)
         try queue.validate(job)
         self.job = job
         self.queue = queue
+        self.options = job.options
         self.outbox = OutboxJob(
-            tenant: tenant, queue: queue.name, jobID: jobID, name: name, data: job.data, options: options.storedJSON)
+            tenant: payload.tenantID, queue: queue.name, jobID: jobID, name: Job.name, data: job.data, options: job.options.storedJSON)
     }
 
     /// Adds the job to Redis after the promise committed. A failure is logged, not answered: the

@@ -35,7 +35,7 @@ extension Queue {
     ) async throws -> (outcome: FailureOutcome, next: FetchResult?) {
         let attempt = job.attemptsMade + 1
         let stack = stacktrace.isEmpty ? nil : NewJob.jsonArray(stacktrace)
-        if !unrecoverable && job.deferredFailure == nil && attempt < job.options.attempts {
+        if job.willRetry(afterFailureUnrecoverable: unrecoverable) {
             let delay = job.options.backoff?.delay(afterAttempt: attempt) ?? 0
             let reply = try await run(scripts.retryJob, keys: [keys.job(job.id)], arguments: [
                 .string(keys.base), .string(job.id), .int(Self.now()), .string(token), .int(delay), .string(reason),

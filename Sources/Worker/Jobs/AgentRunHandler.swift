@@ -1,6 +1,7 @@
 import AgentRuntime
-import Domain
+public import Domain
 import Foundation
+public import Jobs
 public import Queue
 public import Store
 
@@ -11,10 +12,8 @@ public import Store
 /// journal. The run's status, output and token totals land on `agent_app.agent_runs` in the
 /// same transaction as the job's result.
 public struct AgentRunHandler: JobHandler {
-    public let queue = QueueName.agentRuns
     /// Enough for a run of up to its step limit of model and tool calls.
     public let defaultTimeout: Duration = .seconds(1800)
-    public let jobNames: Set<String> = [AgentRunJob.name]
     let providers: AgentProviders
     /// Where `notify_intervention` enqueues (`nil`: that tool is unavailable).
     let notifications: Queue?
@@ -27,11 +26,7 @@ public struct AgentRunHandler: JobHandler {
         self.budgets = budgets
     }
 
-    public func run(_ job: WorkerJob) async throws -> HandlerResult {
-        let payload = try job.payload(AgentRunJob.self)
-        guard payload.tenantID == job.tenant else {
-            throw UnrecoverableJobError("the payload's tenant \(payload.tenantID) is not the job's tenant \(job.tenant)")
-        }
+    public func run(_ payload: AgentRunJob, in job: JobRun) async throws -> JobOutcome {
         let runID = payload.runID
         let found = try await job.database.withTenant(job.tenant) { (tx: TenantTransaction) async throws -> (AgentRunRecord, AgentRecord)? in
             guard let run = try await tx.agentRun(runID), let agent = try await tx.agent(run.agentID) else { return nil }
@@ -41,7 +36,7 @@ public struct AgentRunHandler: JobHandler {
             throw UnrecoverableJobError("agent run \(runID) does not exist for tenant \(job.tenant)")
         }
         if ["completed", "failed", "cancelled"].contains(run.status) {
-            return HandlerResult(value: Self.result(status: run.status, steps: run.stepCount))
+            return .completed(result: Self.result(status: run.status, steps: run.stepCount))
         }
         let startedAt = try await job.database.withTenant(job.tenant) { tx in try await tx.markAgentRunRunning(runID) }
         let definition = AgentDefinition(
@@ -57,8 +52,18 @@ public struct AgentRunHandler: JobHandler {
                 runID: runID.lowercasedText)
             summary = try await loop.run(input: run.input, deadline: startedAt.addingTimeInterval(TimeInterval(agent.timeoutSeconds)))
         } catch {
-            let final = error is UnrecoverableJobError || error is JournalError || job.attempt >= job.job.options.attempts
-            throw AgentRunFailure(runID: runID, underlying: error, final: final)
+            // On the job's last attempt (or an error no attempt can fix) the run ends failed.
+            let unrecoverable = error is UnrecoverableJobError || error is JournalError
+            let final = !job.job.willRetry(afterFailureUnrecoverable: unrecoverable)
+            let reason = "\(error)"
+            guard final else { return .failed(reason: reason, retryable: !unrecoverable) }
+            let markFailed: TenantWrites = { tx in
+                let steps = try await tx.agentRunSteps(runID)
+                try await tx.finishAgentRun(
+                    runID, status: "failed", output: nil, error: reason, steps: steps.count,
+                    promptTokens: steps.reduce(0) { $0 + $1.promptTokens }, completionTokens: steps.reduce(0) { $0 + $1.completionTokens })
+            }
+            return .failed(reason: reason, retryable: !unrecoverable, writes: markFailed)
         }
 
         let (status, output, reason): (String, String?, String?)
@@ -68,7 +73,7 @@ public struct AgentRunHandler: JobHandler {
         case .limitReached(let why): (status, output, reason) = ("failed", nil, why)
         case .failed(let why): (status, output, reason) = ("failed", nil, why)
         }
-        return HandlerResult(value: Self.result(status: status, steps: summary.steps)) { tx in
+        return .completed(result: Self.result(status: status, steps: summary.steps)) { tx in
             try await tx.finishAgentRun(
                 runID, status: status, output: output, error: reason, steps: summary.steps,
                 promptTokens: summary.promptTokens, completionTokens: summary.completionTokens)
@@ -77,23 +82,5 @@ public struct AgentRunHandler: JobHandler {
 
     static func result(status: String, steps: Int) -> String {
         #"{"status":"\#(status)","steps":\#(steps)}"#
-    }
-}
-
-/// An attempt that ended in an error; on the last attempt the run is marked failed with it.
-struct AgentRunFailure: RecordedFailure, CustomStringConvertible {
-    let runID: UUID
-    let underlying: any Error
-    let final: Bool
-
-    var isRetryable: Bool { !(underlying is UnrecoverableJobError || underlying is JournalError) }
-    var description: String { "\(underlying)" }
-
-    func record(in transaction: TenantTransaction) async throws {
-        guard final else { return }
-        let steps = try await transaction.agentRunSteps(runID)
-        try await transaction.finishAgentRun(
-            runID, status: "failed", output: nil, error: description, steps: steps.count,
-            promptTokens: steps.reduce(0) { $0 + $1.promptTokens }, completionTokens: steps.reduce(0) { $0 + $1.completionTokens })
     }
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
-import Domain
+public import Domain
 import Foundation
+public import Jobs
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -20,10 +21,8 @@ public import Store
 /// address it checked; URLs and receivers' answers never reach a failure reason, a log line or
 /// a job view (endpoints are named by id, answers by status code).
 public struct NotificationHandler: JobHandler {
-    public let queue = QueueName.notifications
     /// Enough for one webhook delivery (its HTTP call has a 10 s read timeout).
     public let defaultTimeout: Duration = .seconds(120)
-    public let jobNames: Set<String> = [NotificationJob.name]
     let policy: WebhookDestinationPolicy
     /// Bounds each delivery (connect, send and response).
     let requestTimeout: TimeAmount
@@ -64,13 +63,9 @@ public struct NotificationHandler: JobHandler {
         }
     }
 
-    public func run(_ job: WorkerJob) async throws -> HandlerResult {
-        let payload = try job.payload(NotificationJob.self)
+    public func run(_ payload: NotificationJob, in job: JobRun) async throws -> JobOutcome {
         try payload.validate()
-        guard payload.tenantID == job.tenant else {
-            throw UnrecoverableJobError("the payload's tenant \(payload.tenantID) is not the job's tenant \(job.tenant)")
-        }
-        let queue = self.queue
+        let queue = NotificationJob.queue
         let jobID = job.job.id
         let (found, endpoints, secret, settled) = try await job.database.withTenant(job.tenant) { tx in
             (try await tx.intervention(payload.interventionID), try await tx.webhookEndpoints(for: payload.event.rawValue),
@@ -93,7 +88,8 @@ public struct NotificationHandler: JobHandler {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let bytes = Array(try encoder.encode(body))
 
-        let lastAttempt = job.attempt >= job.job.options.attempts
+        // Whether a retryable delivery failure still has an attempt after this one.
+        let lastAttempt = job.isLastAttempt
         var attempts: [NotificationAttempt] = []
         var retryable: [String] = []
         var permanent: [String] = []
@@ -119,13 +115,15 @@ public struct NotificationHandler: JobHandler {
         }
 
         let recorded = attempts
-        if !retryable.isEmpty || !permanent.isEmpty {
-            throw NotificationDeliveryError(attempts: recorded, retryable: retryable, permanent: permanent)
-        }
-        let summary = #"{"delivered":\#(attempts.count),"alreadySettled":\#(settled.count),"endpoints":\#(endpoints.count)}"#
-        return HandlerResult(value: summary) { tx in
+        let writes: TenantWrites = { tx in
             for attempt in recorded { try await tx.record(attempt) }
         }
+        if !retryable.isEmpty || !permanent.isEmpty {
+            let failure = NotificationDeliveryFailure(retryable: retryable, permanent: permanent)
+            return .failed(reason: failure.description, retryable: failure.isRetryable, writes: writes)
+        }
+        let summary = #"{"delivered":\#(attempts.count),"alreadySettled":\#(settled.count),"endpoints":\#(endpoints.count)}"#
+        return .completed(result: summary, writes: writes)
     }
 
     enum Outcome {
@@ -197,20 +195,15 @@ public struct NotificationHandler: JobHandler {
     }
 }
 
-/// Some endpoints did not take the notification; carries the attempts to record.
-public struct NotificationDeliveryError: RecordedFailure, CustomStringConvertible {
-    public let attempts: [NotificationAttempt]
-    public let retryable: [String]
-    public let permanent: [String]
+/// Some endpoints did not take the notification: why, in words that carry no URL.
+struct NotificationDeliveryFailure: CustomStringConvertible {
+    let retryable: [String]
+    let permanent: [String]
 
     /// Retry while any endpoint may still accept it.
-    public var isRetryable: Bool { !retryable.isEmpty }
+    var isRetryable: Bool { !retryable.isEmpty }
 
-    public func record(in transaction: TenantTransaction) async throws {
-        for attempt in attempts { try await transaction.record(attempt) }
-    }
-
-    public var description: String {
+    var description: String {
         var parts: [String] = []
         if !retryable.isEmpty { parts.append("will retry: " + retryable.joined(separator: "; ")) }
         if !permanent.isEmpty { parts.append("refused: " + permanent.joined(separator: "; ")) }

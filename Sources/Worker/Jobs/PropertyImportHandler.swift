@@ -1,5 +1,6 @@
-import Domain
+public import Domain
 import Foundation
+public import Jobs
 import Logging
 import Queue
 public import Store
@@ -11,10 +12,8 @@ public import Store
 /// counters. The import records how many batches it committed, so a retry (after a crash or a
 /// database outage) skips them: no row is applied twice. Progress is reported after each batch.
 public struct PropertyImportHandler: JobHandler {
-    public let queue = QueueName.imports
     /// Enough for an import of up to the row cap, in batches.
     public let defaultTimeout: Duration = .seconds(1800)
-    public let jobNames: Set<String> = [PropertyImportJob.name]
     let batchSize: Int
     /// Most data rows an import may hold (the API refuses larger uploads; this holds for any source).
     let maxRows: Int
@@ -24,32 +23,28 @@ public struct PropertyImportHandler: JobHandler {
         self.maxRows = maxRows
     }
 
-    public func run(_ job: WorkerJob) async throws -> HandlerResult {
-        let payload = try job.payload(PropertyImportJob.self)
-        guard payload.tenantID == job.tenant else {
-            throw UnrecoverableJobError("the payload's tenant \(payload.tenantID) is not the job's tenant \(job.tenant)")
-        }
+    public func run(_ payload: PropertyImportJob, in job: JobRun) async throws -> JobOutcome {
         do {
-            return try await importRows(payload.importID, job: job)
-        } catch let error as ImportFailure {
-            throw error
+            return .completed(result: try await importRows(payload.importID, job: job))
+        } catch let failure as ImportFailure {
+            return failure.outcome
         } catch {
             // A database outage delays the job without using an attempt; anything else that ends
             // the job for good ends the import too, with the reason — never left running.
             if let store = error as? StoreError, store.isRetryable { throw error }
-            let final = error is UnrecoverableJobError || job.attempt >= job.job.options.attempts
-            guard final else { throw error }
-            throw ImportFailure(importID: payload.importID, reason: QueueProcessor.reason(for: error))
+            let unrecoverable = error is UnrecoverableJobError || error is PayloadError
+            guard !job.job.willRetry(afterFailureUnrecoverable: unrecoverable) else { throw error }
+            return ImportFailure(importID: payload.importID, reason: QueueProcessor.reason(for: error)).outcome
         }
     }
 
-    private func importRows(_ importID: UUID, job: WorkerJob) async throws -> HandlerResult {
+    private func importRows(_ importID: UUID, job: JobRun) async throws -> String {
         let found = try await job.database.withTenant(job.tenant) { tx in try await tx.propertyImport(importID) }
         guard let record = found else {
             throw UnrecoverableJobError("import \(importID) does not exist for tenant \(job.tenant)")
         }
         if record.status == "completed" {
-            return HandlerResult(value: Self.summary(record))
+            return Self.summary(record)
         }
 
         let spool = try await ImportSourceSpool.spool(importID: importID, size: record.sourceSize, tenant: job.tenant, database: job.database)
@@ -126,7 +121,7 @@ public struct PropertyImportHandler: JobHandler {
             try await tx.finishImport(importID, status: "completed")
             return try await tx.propertyImport(importID)
         }
-        return HandlerResult(value: finished.map(Self.summary) ?? "{}")
+        return finished.map(Self.summary) ?? "{}"
     }
 
     /// Within one batch a reference may appear once: the later row wins, earlier ones are rejected.
@@ -158,14 +153,17 @@ public struct PropertyImportHandler: JobHandler {
     }
 }
 
-/// The source cannot be imported at all; the import is marked failed with the reason.
-struct ImportFailure: RecordedFailure, CustomStringConvertible {
+/// An import that cannot succeed: the job fails without retry and the import ends `failed` with
+/// the reason, in the same transaction as the job's result.
+struct ImportFailure: Error, CustomStringConvertible {
     let importID: UUID
     let reason: String
-    var isRetryable: Bool { false }
     var description: String { "import \(importID) failed: \(reason)" }
 
-    func record(in transaction: TenantTransaction) async throws {
-        try await transaction.finishImport(importID, status: "failed", error: reason)
+    var outcome: JobOutcome {
+        let (importID, reason) = (importID, reason)
+        return .failed(reason: description, retryable: false) { tx in
+            try await tx.finishImport(importID, status: "failed", error: reason)
+        }
     }
 }

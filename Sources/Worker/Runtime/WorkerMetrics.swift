@@ -1,10 +1,30 @@
-import Foundation
 import Metrics
 import Queue
 
-/// The worker's metrics for one queue, through swift-metrics (exported as Prometheus by `obotcall worker`).
-struct WorkerMetrics: Sendable {
+/// The worker's metrics for one queue, through swift-metrics (exported as Prometheus by
+/// `obotcall worker`): a middleware around every attempt, counting how each one ended.
+struct WorkerMetrics: JobMiddleware {
     let queue: String
+
+    func run(_ context: JobContext, next: @Sendable (JobContext) async throws -> String?) async throws -> String? {
+        let job = context.job
+        let started = ContinuousClock.now
+        self.started(job)
+        defer { finished(job, after: ContinuousClock.now - started) }
+        do {
+            let value = try await next(context)
+            completed(job)
+            return value
+        } catch {
+            switch AttemptEnding(job, error: error) {
+            case .completed: completed(job)
+            case .delayed: delayed(job)
+            case .retrying: retried(job)
+            case .failed: failed(job)
+            }
+            throw error
+        }
+    }
 
     private func counter(_ label: String, _ job: Job) -> Counter {
         Counter(label: label, dimensions: [("queue", queue), ("name", job.name)])
@@ -12,7 +32,7 @@ struct WorkerMetrics: Sendable {
 
     private var inFlight: Meter { Meter(label: "obotcall_jobs_in_flight", dimensions: [("queue", queue)]) }
 
-    func started(_ job: Job) {
+    private func started(_ job: Job) {
         inFlight.increment()
         // Time from creation (or the end of its delay) to this attempt's start.
         let started = job.processedOn ?? job.timestamp
@@ -21,14 +41,16 @@ struct WorkerMetrics: Sendable {
             .recordMilliseconds(waited)
     }
 
-    func finished(_ job: Job, after seconds: TimeInterval) {
+    private func finished(_ job: Job, after duration: Duration) {
         inFlight.decrement()
+        let (seconds, attoseconds) = duration.components
+        let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         Timer(label: "obotcall_job_duration_seconds", dimensions: [("queue", queue), ("name", job.name)], preferredDisplayUnit: .seconds)
-            .recordNanoseconds(Int64(seconds * 1e9))
+            .recordNanoseconds(nanoseconds.overflow ? .max : nanoseconds.partialValue + attoseconds / 1_000_000_000)
     }
 
-    func completed(_ job: Job) { counter("obotcall_jobs_processed_total", job).increment() }
-    func failed(_ job: Job) { counter("obotcall_jobs_failed_total", job).increment() }
-    func retried(_ job: Job) { counter("obotcall_jobs_retried_total", job).increment() }
-    func delayed(_ job: Job) { counter("obotcall_jobs_delayed_total", job).increment() }
+    private func completed(_ job: Job) { counter("obotcall_jobs_processed_total", job).increment() }
+    private func failed(_ job: Job) { counter("obotcall_jobs_failed_total", job).increment() }
+    private func retried(_ job: Job) { counter("obotcall_jobs_retried_total", job).increment() }
+    private func delayed(_ job: Job) { counter("obotcall_jobs_delayed_total", job).increment() }
 }

@@ -57,7 +57,7 @@ public struct WorkerService: Service {
             var options = configuration.processor
             options.concurrency = concurrency
             options.workerName = configuration.workerID
-            options.jobTimeout = configuration.jobTimeout ?? handlers.first { $0.queue == name }?.defaultTimeout ?? options.jobTimeout
+            options.jobTimeout = configuration.jobTimeout ?? runner.defaultTimeout ?? options.jobTimeout
             return QueueProcessor(
                 queue: queue, options: options, logger: logger,
                 onAbandoned: { context, error in await runner.recordAbandoned(context, error) }

@@ -1,6 +1,7 @@
 public import AgentRuntime
 public import Domain
 import Foundation
+import Jobs
 public import Queue
 public import Store
 
@@ -132,9 +133,8 @@ struct NotifyInterventionTool: AgentTool {
             throw ToolError("no intervention \(id)")
         }
         let jobID = "agent-\(context.effectKey)"
-        let added = try await notifications.add(
-            NotificationJob.name, data: NotificationJob(tenantID: tenant, interventionID: id, event: event),
-            options: JobOptions(jobID: jobID, attempts: 5, backoff: .exponential(.seconds(2), jitter: 0.2), tenantID: tenant.description))
+        // The kind's own policy (attempts, back-off, retention), as every producer of it uses.
+        let added = try await notifications.add(NotificationJob(tenantID: tenant, interventionID: id, event: event), jobID: jobID)
         return try TenantTools.json(["status": added.outcome == .added ? "queued" : "already queued", "jobId": added.id])
     }
 }
