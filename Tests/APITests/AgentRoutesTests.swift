@@ -50,7 +50,7 @@ struct AgentRoutesTests {
                 // A finished run cannot be cancelled any more.
                 try await harness.database.runtime.withTenant(harness.tenantA) { tx in
                     try await tx.finishAgentRun(
-                        try #require(UUID(uuidString: runID)), status: "cancelled", output: nil, error: nil, steps: 0,
+                        try #require(UUID(uuidString: runID)), status: .cancelled, output: nil, error: nil, steps: 0,
                         promptTokens: 0, completionTokens: 0)
                 }
                 #expect(try await client.call(.post, "/api/agent-runs/\(runID)/cancel", token: member).status == .conflict)

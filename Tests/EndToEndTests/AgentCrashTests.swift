@@ -74,7 +74,7 @@ struct AgentCrashTests {
                 #expect(after.count == 5)
                 #expect(Array(after.prefix(4)) == before, "recorded steps must not change on resume")
                 let run = try await database.runtime.withTenant(tenant) { tx in try await tx.agentRun(runID) }
-                #expect(run?.status == "completed")
+                #expect(run?.status == .completed)
                 #expect(run?.output == "Roof visit scheduled and announced.")
                 #expect(run?.promptTokens == 21)
                 // notify_intervention ran once: one notification job, keyed by run and step.

@@ -60,7 +60,7 @@ struct ImportCrashTests {
                 #expect(record?.inserted == rows)
                 #expect(record?.updated == 0)
                 #expect(record?.committedBatches == rows / 500)
-                #expect(record?.status == "completed")
+                #expect(record?.status == .completed)
                 let finished = try #require(try await queue.job(job.id))
                 #expect(finished.stalledCount == 1)
                 await redis.shutdown()

@@ -119,7 +119,7 @@ import TestSupport
             let (run, steps) = try await setup.database.runtime.withTenant(setup.tenantA) { tx in
                 (try await tx.agentRun(runID), try await tx.agentRunSteps(runID))
             }
-            #expect(run?.status == "completed")
+            #expect(run?.status == .completed)
             #expect(run?.output == "One boiler visit, customer notified.")
             #expect(run?.stepCount == 9)
             #expect(run?.promptTokens == 70)
@@ -178,7 +178,7 @@ import TestSupport
             #expect(try await setup.database.runtime.withTenant(setup.tenantA) { tx in try await tx.requestAgentRunCancel(runID) })
             #expect(try await PropertyImportJobTests.finished(queue, jobID) == .completed)
             let run = try await setup.database.runtime.withTenant(setup.tenantA) { tx in try await tx.agentRun(runID) }
-            #expect(run?.status == "cancelled")
+            #expect(run?.status == .cancelled)
             #expect(run?.stepCount == 2)
             #expect(run?.output == nil)
         }
@@ -197,12 +197,12 @@ import TestSupport
             let runs = try await setup.database.runtime.withTenant(setup.tenantA) { tx in
                 [try await tx.agentRun(limited), try await tx.agentRun(cancelled), try await tx.agentRun(broken)]
             }
-            #expect(runs[0]?.status == "failed")
+            #expect(runs[0]?.status == .failed)
             #expect(runs[0]?.error?.contains("limit of 2 steps") == true)
             #expect(runs[0]?.stepCount == 4)
-            #expect(runs[1]?.status == "cancelled")
+            #expect(runs[1]?.status == .cancelled)
             #expect(runs[1]?.stepCount == 0)
-            #expect(runs[2]?.status == "failed")
+            #expect(runs[2]?.status == .failed)
             #expect(runs[2]?.error?.contains("no model script") == true)
         }
     }
@@ -222,7 +222,7 @@ import TestSupport
             let (run, usage) = try await setup.database.runtime.withTenant(setup.tenantA) { tx in
                 (try await tx.agentRun(runA), try await tx.tokenUsage())
             }
-            #expect(run?.status == "failed")
+            #expect(run?.status == .failed)
             #expect(run?.error?.contains("daily token budget (10) is used up") == true, "\(run?.error ?? "")")
             #expect(run?.stepCount == 2)
             #expect(usage == TokenUsageRecord(dayTokens: 12, monthTokens: 12, dailyBudget: 10, monthlyBudget: nil))
@@ -232,7 +232,7 @@ import TestSupport
             let (finished, usageB) = try await setup.database.runtime.withTenant(setup.tenantB) { tx in
                 (try await tx.agentRun(runB), try await tx.tokenUsage())
             }
-            #expect(finished?.status == "completed")
+            #expect(finished?.status == .completed)
             #expect(usageB.dayTokens == 50)
             #expect(TokenBudgetDefaults(daily: 1_000, monthly: 5_000).refusal(for: usageB) == nil)
             #expect(TokenBudgetDefaults(daily: 1_000, monthly: 50).refusal(for: usageB)?.contains("monthly token budget (50)") == true)

@@ -121,7 +121,7 @@ import TestSupport
                      try await tx.jobResult(queue: QueueName.notifications, jobID: id))
                 }
                 #expect(rows.count == 1)
-                #expect(rows.first?.status == "delivered")
+                #expect(rows.first?.status == .delivered)
                 #expect(rows.first?.responseCode == 200)
                 #expect(rows.first?.deliveredAt != nil)
                 #expect(result?.state == .completed)
@@ -142,7 +142,7 @@ import TestSupport
                 }
                 #expect(rows.count == 1)
                 #expect(rows.first?.attempts == 2)
-                #expect(rows.first?.status == "delivered")
+                #expect(rows.first?.status == .delivered)
             }
         }
     }
@@ -158,7 +158,7 @@ import TestSupport
                      try await tx.jobResult(queue: QueueName.notifications, jobID: id))
                 }
                 // Nothing will retry it: the row says so, not "retrying".
-                #expect(rows.map(\.status) == ["failed"])
+                #expect(rows.map(\.status) == [.failed])
                 #expect(rows.first?.attempts == 2)
                 #expect(rows.first?.responseCode == 503)
                 #expect(result?.state == .failed)
@@ -179,7 +179,7 @@ import TestSupport
                     (try await tx.notifications(interventionID: fixture.intervention),
                      try await tx.jobResult(queue: QueueName.notifications, jobID: id))
                 }
-                #expect(rows.first?.status == "failed")
+                #expect(rows.first?.status == .failed)
                 #expect(rows.first?.responseCode == 400)
                 #expect(result?.state == .failed)
                 #expect(result?.error?.contains("HTTP 400") == true)
@@ -203,7 +203,7 @@ import TestSupport
                 let rows = try await fixture.database.runtime.withTenant(fixture.tenant) { tx in
                     try await tx.notifications(interventionID: fixture.intervention)
                 }
-                #expect(rows.first?.status == "failed")
+                #expect(rows.first?.status == .failed)
                 #expect(rows.first?.lastError?.contains("sekrit") == false)
             }
         }

@@ -87,7 +87,7 @@ import TestSupport
                     (try await tx.propertyImport(importID), try await tx.property(externalRef: "A-1"), try await tx.propertyCount())
                 }
                 let result = try #require(record)
-                #expect(result.status == "completed", "\(result.error ?? "")")
+                #expect(result.status == .completed, "\(result.error ?? "")")
                 #expect(result.totalRows == 7)
                 // A-1 inserted then updated by row 6 (another batch); A-3 and A-4 rejected.
                 #expect(result.inserted == 4)
@@ -162,7 +162,7 @@ import TestSupport
                     #expect(try await Self.finished(queue, jobID) == .failed)
                     #expect(try await queue.job(jobID)?.attemptsMade == 1)
                     let record = try await database.runtime.withTenant(tenant) { tx in try await tx.propertyImport(importID) }
-                    #expect(record?.status == "failed")
+                    #expect(record?.status == .failed)
                     #expect(record?.error?.isEmpty == false)
                 }
                 // Another tenant's import id is not found (row-level security), and not retried.
@@ -211,7 +211,7 @@ extension PropertyImportJobTests {
                 let (importID, jobID) = try await Self.enqueue(queue, database, tenant: tenant, format: "csv", source: csv)
                 #expect(try await Self.finished(queue, jobID) == .completed)
                 let record = try #require(try await database.runtime.withTenant(tenant) { tx in try await tx.propertyImport(importID) })
-                #expect(record.status == "completed")
+                #expect(record.status == .completed)
                 #expect(record.inserted == 2)
                 #expect(record.rejected == 2)
                 let errors = try JSONDecoder().decode([ImportRowError].self, from: Data(record.rowErrors.utf8))
@@ -238,7 +238,7 @@ extension PropertyImportJobTests {
                     (try await tx.propertyImport(importID), try await tx.propertyCount())
                 }
                 let result = try #require(record)
-                #expect(result.status == "completed")
+                #expect(result.status == .completed)
                 #expect(result.inserted == 2)
                 #expect(result.rejected == 2)
                 #expect(count == 2)
@@ -298,7 +298,7 @@ extension PropertyImportJobTests {
                     queue, database, tenant: tenant, format: "csv", source: "external_ref,title,property_type\nX-1,A,house\n")
                 #expect(try await Self.finished(queue, jobID) == .failed)
                 let record = try #require(try await database.runtime.withTenant(tenant) { tx in try await tx.propertyImport(importID) })
-                #expect(record.status == "failed")
+                #expect(record.status == .failed)
                 #expect(record.error?.contains("batches are refused") == true, "\(record.error ?? "")")
                 #expect(try await queue.job(jobID)?.attemptsMade == 3)
             }

@@ -14,9 +14,6 @@ import ServiceLifecycle
 struct JobEventFrames: AsyncSequence, Sendable {
     typealias Element = ArraySlice<UInt8>
 
-    static let relayed: Set<String> = ["active", "progress", "delayed", "waiting", "completed", "failed", "removed"]
-    static let terminal: Set<String> = ["completed", "failed", "removed"]
-
     let queue: Queue
     let jobID: String
     let subscription: JobEventHub.Subscription
@@ -99,13 +96,13 @@ struct JobEventFrames: AsyncSequence, Sendable {
 
         /// Queues the event's frame if it is the job's; `true` when it ends the stream.
         mutating func relay(_ event: QueueEvent) -> Bool {
-            guard event.jobID == frames.jobID, JobEventFrames.relayed.contains(event.name) else { return false }
+            guard event.jobID == frames.jobID, let name = JobEventName(rawValue: event.name) else { return false }
             // Already sent before the client reconnected, or (a fresh stream) already in the
             // opening snapshot: the hub may deliver from further back than either.
             let seen = frames.resumeAfter ?? frames.subscription.streamEnd
             if let seen = EventStreamID(seen), let id = EventStreamID(event.id), id <= seen { return false }
             pending.append(Self.frame(id: event.id, event: event.name, data: JobEventPayload(event).json))
-            if JobEventFrames.terminal.contains(event.name) {
+            if name.isTerminal {
                 phase = .done
                 return true
             }

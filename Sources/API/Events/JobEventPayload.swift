@@ -8,14 +8,14 @@ struct JobEventPayload {
 
     init(_ event: QueueEvent) {
         var payload: [String: JSONValue] = ["jobId": .string(event.jobID ?? "")]
-        switch event.name {
-        case "progress":
+        switch JobEventName(rawValue: event.name) {
+        case .progress:
             payload["progress"] = event.fields["data"].map { JSONValue(text: $0) ?? .string($0) } ?? .null
-        case "completed":
+        case .completed:
             payload["returnValue"] = event.fields["returnvalue"].map { JSONValue(text: $0) ?? .string($0) } ?? .null
-        case "failed":
+        case .failed:
             payload["failedReason"] = .string(event.fields["failedReason"] ?? "")
-        case "delayed":
+        case .delayed:
             if let delay = event.fields["delay"], let due = Double(delay), due.isFinite { payload["until"] = .number(due) }
         default:
             if let previous = event.fields["prev"] { payload["previous"] = .string(previous) }

@@ -141,7 +141,7 @@ extension Components.Schemas.AgentRun {
     init(_ run: AgentRunRecord) throws {
         self.init(
             id: run.id.lowercasedText, agentId: run.agentID.lowercasedText,
-            status: try stored(run.status, as: StatusPayload.self, "run status"), input: run.input, output: run.output, error: run.error,
+            status: try stored(run.status.rawValue, as: StatusPayload.self, "run status"), input: run.input, output: run.output, error: run.error,
             stepCount: run.stepCount, promptTokens: run.promptTokens, completionTokens: run.completionTokens, jobId: run.jobID,
             cancelRequestedAt: run.cancelRequestedAt, createdAt: run.createdAt, startedAt: run.startedAt, finishedAt: run.finishedAt)
     }

@@ -18,7 +18,7 @@ extension APIHandler {
         guard case .json(let body) = input.body else { throw HTTPError(.unsupportedMediaType) }
         let record = InterventionRecord(
             id: UUID(), reference: TextRules.trimmed(body.reference), title: TextRules.trimmed(body.title),
-            description: body.description, status: body.status?.rawValue ?? "scheduled", scheduledAt: body.scheduledAt,
+            description: body.description, status: try body.status.map { try stored($0.rawValue, as: InterventionStatus.self, "status") } ?? .scheduled, scheduledAt: body.scheduledAt,
             technician: body.technician, address: body.address)
         try await saveIntervention(record, tenant: tenant) { tx in _ = try await tx.insertIntervention(record) }
         return .created(.init(body: .json(.init(intervention: try .init(record)))))
@@ -37,7 +37,7 @@ extension APIHandler {
         if let value = patch.reference { record.reference = TextRules.trimmed(value) }
         if let value = patch.title { record.title = TextRules.trimmed(value) }
         if let value = patch.description { record.description = value }
-        if let value = patch.status { record.status = value.rawValue }
+        if let value = patch.status { record.status = try stored(value.rawValue, as: InterventionStatus.self, "status") }
         if let value = patch.scheduledAt { record.scheduledAt = value }
         if let value = patch.technician { record.technician = value }
         if let value = patch.address { record.address = value }
@@ -89,7 +89,7 @@ extension Components.Schemas.Intervention {
     init(_ record: InterventionRecord) throws {
         self.init(
             id: record.id.lowercasedText, reference: record.reference, title: record.title,
-            description: record.description, status: try stored(record.status, as: Components.Schemas.InterventionStatus.self, "status"),
+            description: record.description, status: try stored(record.status.rawValue, as: Components.Schemas.InterventionStatus.self, "status"),
             scheduledAt: record.scheduledAt, technician: record.technician, address: record.address)
     }
 }
@@ -99,7 +99,7 @@ extension Components.Schemas.NotificationDelivery {
         self.init(
             id: row.id.lowercasedText, endpointId: row.endpointID?.lowercasedText, jobId: row.jobID,
             event: try stored(row.event, as: Components.Schemas.InterventionEvent.self, "event"),
-            status: try stored(row.status, as: StatusPayload.self, "delivery status"), attempts: row.attempts,
+            status: try stored(row.status.rawValue, as: StatusPayload.self, "delivery status"), attempts: row.attempts,
             responseCode: row.responseCode, lastError: row.lastError, deliveredAt: row.deliveredAt)
     }
 }

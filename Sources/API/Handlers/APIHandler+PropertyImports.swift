@@ -19,7 +19,7 @@ extension APIHandler {
             progress = job.progress.flatMap(OpenAPIValueContainer.init(jsonText:))
             // A job that failed for good without saying so to the import (its worker died on the
             // last attempt, the stalled check failed it): the import ends failed, not running.
-            if ["queued", "running"].contains(record.status), try await imports.state(of: jobID) == .failed {
+            if record.status.isPending, try await imports.state(of: jobID) == .failed {
                 let reason = "its job failed: \(job.failedReason ?? "no reason recorded")"
                 if let repaired = try await database.withTenant(tenant, { tx in
                     try await tx.failImportIfUnfinished(id, reason: reason)
@@ -55,7 +55,7 @@ extension Components.Schemas.PropertyImport {
         let errors = (try? JSONDecoder().decode([ImportRowError].self, from: Data(record.rowErrors.utf8))) ?? []
         let counts = (try? JSONDecoder().decode([String: Int].self, from: Data(record.errorCounts.utf8))) ?? [:]
         self.init(
-            id: record.id.lowercasedText, status: try stored(record.status, as: StatusPayload.self, "import status"),
+            id: record.id.lowercasedText, status: try stored(record.status.rawValue, as: StatusPayload.self, "import status"),
             format: try stored(record.format, as: FormatPayload.self, "import format"), sourceSize: record.sourceSize,
             totalRows: record.totalRows, inserted: record.inserted, updated: record.updated, rejected: record.rejected,
             rowErrors: errors.map(Components.Schemas.ImportRowError.init), errorsKept: record.errorsKept,

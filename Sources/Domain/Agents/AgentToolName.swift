@@ -1,11 +1,10 @@
 /// The built-in tools an agent may enable, by the names the model sees.
-public enum AgentToolName {
-    public static let searchProperties = "search_properties"
-    public static let getIntervention = "get_intervention"
-    public static let listInterventions = "list_interventions"
-    public static let notifyIntervention = "notify_intervention"
-    public static let all = [searchProperties, getIntervention, listInterventions, notifyIntervention]
+public enum AgentToolName: String, CaseIterable, Codable, Sendable {
+    case searchProperties = "search_properties"
+    case getIntervention = "get_intervention"
+    case listInterventions = "list_interventions"
+    case notifyIntervention = "notify_intervention"
 
-    /// Model providers an agent may use.
-    public static let providers = ["openai", "scripted"]
+    /// Every tool's name, as agents store them.
+    public static var all: [String] { allCases.map(\.rawValue) }
 }

@@ -1,3 +1,4 @@
+public import Domain
 public import Foundation
 import PostgresNIO
 
@@ -48,7 +49,7 @@ public struct AgentRecord: Sendable, Equatable, Codable {
 public struct AgentRunRecord: Sendable, Equatable, Codable {
     public var id: UUID
     public var agentID: UUID
-    public var status: String
+    public var status: AgentRunStatus
     /// The prompt the run was started with.
     public var input: String
     public var output: String?
@@ -73,7 +74,7 @@ public struct AgentRunRecord: Sendable, Equatable, Codable {
                 try row.decode((UUID, UUID, String, String?, String?, String?, Int, Int, Int, String?, Date?, Date, Date?, Date?).self)
             self.id = id
             self.agentID = agent
-            self.status = status
+            self.status = try stored(status, as: AgentRunStatus.self, column: "agent_app.agent_runs.status")
             self.input = input ?? ""
             self.output = output
             self.error = error

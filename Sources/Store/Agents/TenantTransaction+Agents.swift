@@ -1,5 +1,5 @@
 public import Foundation
-import Domain
+public import Domain
 import PostgresNIO
 
 /// Agents, their runs and run journals, always within one tenant.
@@ -85,11 +85,11 @@ extension TenantTransaction {
 
     /// The final status, output and totals of a run.
     public func finishAgentRun(
-        _ id: UUID, status: String, output: String?, error: String?, steps: Int, promptTokens: Int, completionTokens: Int
+        _ id: UUID, status: AgentRunStatus, output: String?, error: String?, steps: Int, promptTokens: Int, completionTokens: Int
     ) async throws(StoreError) {
         try await query(
             """
-            UPDATE agent_app.agent_runs SET status = \(status), output = \(output), error = \(error), step_count = \(steps),
+            UPDATE agent_app.agent_runs SET status = \(status.rawValue), output = \(output), error = \(error), step_count = \(steps),
                 prompt_tokens = \(promptTokens), completion_tokens = \(completionTokens), finished_at = now()
             WHERE id = \(id)
             """)

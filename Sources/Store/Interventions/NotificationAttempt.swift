@@ -2,7 +2,7 @@ public import Foundation
 
 /// One delivery attempt chain of a notification job to one endpoint (`inter_app.notifications`).
 public struct NotificationAttempt: Sendable, Equatable {
-    public enum Status: String, Sendable {
+    public enum Status: String, Sendable, Codable, CaseIterable {
         case pending, delivered, retrying, failed
     }
 

@@ -6,7 +6,7 @@ public struct NotificationRow: Sendable, Equatable, Codable {
     public var endpointID: UUID?
     public var jobID: String
     public var event: String
-    public var status: String
+    public var status: NotificationAttempt.Status
     public var attempts: Int
     public var responseCode: Int?
     public var lastError: String?

@@ -29,7 +29,7 @@ extension TenantTransaction {
         try await query(
             """
             INSERT INTO inter_app.interventions (id, tenant_id, reference, title, description, status, scheduled_at, technician, address)
-            VALUES (\(record.id), \(tenant.rawValue), \(record.reference), \(record.title), \(record.description), \(record.status),
+            VALUES (\(record.id), \(tenant.rawValue), \(record.reference), \(record.title), \(record.description), \(record.status.rawValue),
                     \(record.scheduledAt), \(record.technician), \(record.address))
             """)
         return record
@@ -40,7 +40,7 @@ extension TenantTransaction {
         let rows = try await query(
             """
             UPDATE inter_app.interventions SET reference = \(record.reference), title = \(record.title),
-                description = \(record.description), status = \(record.status), scheduled_at = \(record.scheduledAt),
+                description = \(record.description), status = \(record.status.rawValue), scheduled_at = \(record.scheduledAt),
                 technician = \(record.technician), address = \(record.address), updated_at = now()
             WHERE id = \(record.id) RETURNING id
             """)
@@ -130,7 +130,8 @@ extension TenantTransaction {
                 let (id, endpoint, job, event, status, attempts, code, error, delivered) = try row.decode(
                     (UUID, UUID?, String, String, String, Int, Int?, String?, Date?).self)
                 return NotificationRow(
-                    id: id, endpointID: endpoint, jobID: job, event: event, status: status, attempts: attempts,
+                    id: id, endpointID: endpoint, jobID: job, event: event,
+                    status: try stored(status, as: NotificationAttempt.Status.self, column: "inter_app.notifications.status"), attempts: attempts,
                     responseCode: code, lastError: error, deliveredAt: delivered)
             }
         } catch {
@@ -146,7 +147,8 @@ extension InterventionRecord {
             let (id, reference, title, description, status, scheduledAt, technician, address) = try row.decode(
                 (UUID, String, String, String?, String, Date?, String?, String?).self)
             self.init(
-                id: id, reference: reference, title: title, description: description, status: status,
+                id: id, reference: reference, title: title, description: description,
+                status: try stored(status, as: InterventionStatus.self, column: "inter_app.interventions.status"),
                 scheduledAt: scheduledAt, technician: technician, address: address)
         } catch {
             throw StoreError(error)

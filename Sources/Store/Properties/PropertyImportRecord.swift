@@ -1,9 +1,10 @@
+public import Domain
 public import Foundation
 
 /// An import as stored in `immo_app.property_imports` (without its source).
 public struct PropertyImportRecord: Sendable, Equatable, Codable {
     public var id: UUID
-    public var status: String
+    public var status: ImportStatus
     public var format: String
     public var sourceSize: Int
     public var totalRows: Int

@@ -33,7 +33,7 @@ extension TenantTransaction {
                  started, finished) = try row.decode(
                     (UUID, String, String, Int, Int, Int, Int, Int, Int, String, Int, String, String?, String?, Date, Date?, Date?).self)
             return PropertyImportRecord(
-                id: id, status: status, format: format, sourceSize: size, totalRows: total, inserted: inserted, updated: updated,
+                id: id, status: try stored(status, as: ImportStatus.self, column: "immo_app.property_imports.status"), format: format, sourceSize: size, totalRows: total, inserted: inserted, updated: updated,
                 rejected: rejected, committedBatches: batches, rowErrors: errors, errorsKept: kept, errorCounts: counts, error: error,
                 jobID: job, createdAt: created, startedAt: started, finishedAt: finished)
         } catch {
@@ -133,10 +133,10 @@ extension TenantTransaction {
         return (inserted, updated)
     }
 
-    public func finishImport(_ id: UUID, status: String, error: String? = nil) async throws(StoreError) {
+    public func finishImport(_ id: UUID, status: ImportStatus, error: String? = nil) async throws(StoreError) {
         try await query(
             """
-            UPDATE immo_app.property_imports SET status = \(status), error = \(error), finished_at = now() WHERE id = \(id)
+            UPDATE immo_app.property_imports SET status = \(status.rawValue), error = \(error), finished_at = now() WHERE id = \(id)
             """)
     }
 

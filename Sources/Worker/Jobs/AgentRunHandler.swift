@@ -35,7 +35,7 @@ public struct AgentRunHandler: JobHandler {
         guard let (run, agent) = found else {
             throw UnrecoverableJobError("agent run \(runID) does not exist for tenant \(job.tenant)")
         }
-        if ["completed", "failed", "cancelled"].contains(run.status) {
+        if run.status.isFinished {
             return .completed(result: Self.result(status: run.status, steps: run.stepCount))
         }
         let startedAt = try await job.database.withTenant(job.tenant) { tx in try await tx.markAgentRunRunning(runID) }
@@ -60,18 +60,18 @@ public struct AgentRunHandler: JobHandler {
             let markFailed: TenantWrites = { tx in
                 let steps = try await tx.agentRunSteps(runID)
                 try await tx.finishAgentRun(
-                    runID, status: "failed", output: nil, error: reason, steps: steps.count,
+                    runID, status: .failed, output: nil, error: reason, steps: steps.count,
                     promptTokens: steps.reduce(0) { $0 + $1.promptTokens }, completionTokens: steps.reduce(0) { $0 + $1.completionTokens })
             }
             return .failed(reason: reason, retryable: !unrecoverable, writes: markFailed)
         }
 
-        let (status, output, reason): (String, String?, String?)
+        let (status, output, reason): (AgentRunStatus, String?, String?)
         switch summary.outcome {
-        case .completed(let text): (status, output, reason) = ("completed", text, nil)
-        case .cancelled: (status, output, reason) = ("cancelled", nil, "cancelled on request")
-        case .limitReached(let why): (status, output, reason) = ("failed", nil, why)
-        case .failed(let why): (status, output, reason) = ("failed", nil, why)
+        case .completed(let text): (status, output, reason) = (.completed, text, nil)
+        case .cancelled: (status, output, reason) = (.cancelled, nil, "cancelled on request")
+        case .limitReached(let why): (status, output, reason) = (.failed, nil, why)
+        case .failed(let why): (status, output, reason) = (.failed, nil, why)
         }
         return .completed(result: Self.result(status: status, steps: summary.steps)) { tx in
             try await tx.finishAgentRun(
@@ -80,7 +80,7 @@ public struct AgentRunHandler: JobHandler {
         }
     }
 
-    static func result(status: String, steps: Int) -> String {
-        #"{"status":"\#(status)","steps":\#(steps)}"#
+    static func result(status: AgentRunStatus, steps: Int) -> String {
+        #"{"status":"\#(status.rawValue)","steps":\#(steps)}"#
     }
 }

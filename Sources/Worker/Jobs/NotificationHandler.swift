@@ -56,7 +56,7 @@ public struct NotificationHandler: JobHandler {
             let id: String
             let reference: String
             let title: String
-            let status: String
+            let status: InterventionStatus
             let scheduledAt: String?
             let technician: String?
             let address: String?

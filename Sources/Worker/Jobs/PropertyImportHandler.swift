@@ -43,7 +43,7 @@ public struct PropertyImportHandler: JobHandler {
         guard let record = found else {
             throw UnrecoverableJobError("import \(importID) does not exist for tenant \(job.tenant)")
         }
-        if record.status == "completed" {
+        if record.status == .completed {
             return Self.summary(record)
         }
 
@@ -118,7 +118,7 @@ public struct PropertyImportHandler: JobHandler {
         }
 
         let finished = try await job.database.withTenant(job.tenant) { tx in
-            try await tx.finishImport(importID, status: "completed")
+            try await tx.finishImport(importID, status: .completed)
             return try await tx.propertyImport(importID)
         }
         return finished.map(Self.summary) ?? "{}"
@@ -163,7 +163,7 @@ struct ImportFailure: Error, CustomStringConvertible {
     var outcome: JobOutcome {
         let (importID, reason) = (importID, reason)
         return .failed(reason: description, retryable: false) { tx in
-            try await tx.finishImport(importID, status: "failed", error: reason)
+            try await tx.finishImport(importID, status: .failed, error: reason)
         }
     }
 }

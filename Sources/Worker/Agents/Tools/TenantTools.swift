@@ -14,13 +14,13 @@ public enum TenantTools {
     public static func make(_ enabled: [String], tenant: TenantID, database: Database, notifications: Queue?) -> [any AgentTool] {
         var tools: [any AgentTool] = []
         for name in enabled {
-            switch name {
-            case "search_properties": tools.append(SearchPropertiesTool(tenant: tenant, database: database))
-            case "get_intervention": tools.append(GetInterventionTool(tenant: tenant, database: database))
-            case "list_interventions": tools.append(ListInterventionsTool(tenant: tenant, database: database))
-            case "notify_intervention":
+            switch AgentToolName(rawValue: name) {
+            case .searchProperties: tools.append(SearchPropertiesTool(tenant: tenant, database: database))
+            case .getIntervention: tools.append(GetInterventionTool(tenant: tenant, database: database))
+            case .listInterventions: tools.append(ListInterventionsTool(tenant: tenant, database: database))
+            case .notifyIntervention:
                 if let notifications { tools.append(NotifyInterventionTool(tenant: tenant, database: database, notifications: notifications)) }
-            default: continue
+            case nil: continue
             }
         }
         return tools
@@ -46,7 +46,7 @@ struct SearchPropertiesTool: AgentTool {
     let tenant: TenantID
     let database: Database
 
-    var name: String { "search_properties" }
+    var name: String { AgentToolName.searchProperties.rawValue }
     var description: String { "Search the agency's properties by city, type and price range; returns at most `limit` listings." }
     var parameters: ToolSchema {
         ToolSchema(properties: [
@@ -73,7 +73,7 @@ struct GetInterventionTool: AgentTool {
     let tenant: TenantID
     let database: Database
 
-    var name: String { "get_intervention" }
+    var name: String { AgentToolName.getIntervention.rawValue }
     var description: String { "Read one intervention (field visit) by its id." }
     var parameters: ToolSchema {
         ToolSchema(properties: ["id": .init(.string, "The intervention's id", maxLength: 36)], required: ["id"])
@@ -93,7 +93,7 @@ struct ListInterventionsTool: AgentTool {
     let tenant: TenantID
     let database: Database
 
-    var name: String { "list_interventions" }
+    var name: String { AgentToolName.listInterventions.rawValue }
     var description: String { "List interventions (field visits) by schedule, soonest first." }
     var parameters: ToolSchema {
         ToolSchema(properties: ["limit": .init(.integer, "How many at most", minimum: 1, maximum: 50)])
@@ -113,7 +113,7 @@ struct NotifyInterventionTool: AgentTool {
     let database: Database
     let notifications: Queue
 
-    var name: String { "notify_intervention" }
+    var name: String { AgentToolName.notifyIntervention.rawValue }
     var description: String { "Notify the customer's systems about an intervention event (sends a webhook)." }
     var parameters: ToolSchema {
         ToolSchema(
