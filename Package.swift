@@ -12,9 +12,6 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "obotcall", targets: ["obotcall"]),
-        .executable(name: "redis-benchmark-swift", targets: ["RedisBenchmark"]),
-        .executable(name: "queue-benchmark-swift", targets: ["QueueBenchmark"]),
-        .executable(name: "import-benchmark-swift", targets: ["ImportBenchmark"]),
         .library(name: "Redis", targets: ["Redis"]),
         .library(name: "Queue", targets: ["Queue"]),
     ],
@@ -148,30 +145,6 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "RedisBenchmark",
-            dependencies: [
-                "Redis", .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            path: "Benchmarks/RedisBenchmark",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "QueueBenchmark",
-            dependencies: [
-                "Queue", "Redis", .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            path: "Benchmarks/QueueBenchmark",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "ImportBenchmark",
-            dependencies: ["Queue", "Redis", "Store", "Domain", .product(name: "Logging", package: "swift-log")],
-            path: "Benchmarks/ImportBenchmark",
-            swiftSettings: swiftSettings
-        ),
         .target(
             name: "TestSupport",
             dependencies: [
@@ -247,3 +220,40 @@ let package = Package(
         ),
     ]
 )
+
+// The benchmarks (Benchmarks/) are built only when OBOTCALL_BENCHMARKS is set, as
+// scripts/test and the Benchmarks/run-* scripts do: a plain `swift build` stays lean, and CI
+// still compiles them.
+if Context.environment["OBOTCALL_BENCHMARKS"] != nil {
+    package.products += [
+        .executable(name: "redis-benchmark-swift", targets: ["RedisBenchmark"]),
+        .executable(name: "queue-benchmark-swift", targets: ["QueueBenchmark"]),
+        .executable(name: "import-benchmark-swift", targets: ["ImportBenchmark"]),
+    ]
+    package.targets += [
+        .executableTarget(
+            name: "RedisBenchmark",
+            dependencies: [
+                "Redis", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/RedisBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QueueBenchmark",
+            dependencies: [
+                "Queue", "Redis", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/QueueBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ImportBenchmark",
+            dependencies: ["Queue", "Redis", "Store", "Domain", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/ImportBenchmark",
+            swiftSettings: swiftSettings
+        )
+    ]
+}
