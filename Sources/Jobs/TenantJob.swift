@@ -4,9 +4,10 @@ public import Queue
 /// A job kind of the platform, declared by its payload type: the queue it goes on, its name,
 /// how it is retried and kept, and the tenant it belongs to.
 ///
-/// Producers (the API, the outbox relay, an agent's tools) add a payload with
+/// Producers (the API, an agent's tools) add a payload with
 /// `queue.add(job)` and get the kind's policy from here, so every producer of a kind enqueues it
-/// the same way. `Queue` and `Domain` know nothing of each other (DESIGN.md); this target joins them.
+/// the same way. `Queue` and `Domain` may not import each other (README, "Layout"); this target
+/// joins them.
 public protocol TenantJob: Codable, Sendable {
     /// The queue the kind's jobs go on.
     static var queue: String { get }

@@ -1,4 +1,4 @@
-/// The platform's queues (DESIGN.md, "Queues and job kinds").
+/// The platform's queues (README, "Jobs").
 public enum QueueName {
     /// Webhook notifications about interventions.
     public static let notifications = "inter-notifications"
