@@ -1,3 +1,4 @@
+import Domain
 public import Foundation
 public import Hummingbird
 
@@ -22,18 +23,9 @@ public struct APIRequestContext: RequestContext {
 
     /// Shared, not built per request: both are safe to use from many tasks at once, and their
     /// configuration never changes after this.
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }()
+    static var decoder: JSONDecoder { CanonicalJSON.decoder }
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    static var encoder: JSONEncoder { CanonicalJSON.encoder }
 
     /// The context of the request the current task serves, bound by ``RequestScopeMiddleware``
     /// for the generated operations (whose handlers receive only their typed input).

@@ -39,7 +39,7 @@ public final class JWKSRefresher: Service, Sendable {
         var request = HTTPClientRequest(url: url)
         request.method = .GET
         request.headers.add(name: "Accept", value: "application/json")
-        let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout.components.seconds) * 1000))
+        let response = try await HTTPClient.shared.execute(request, timeout: TimeAmount(timeout))
         guard response.status == .ok else { throw JWKSFetchError("the JWKS URL answered \(response.status.code)") }
         let body = try await response.body.collect(upTo: 1 << 20)
         do {

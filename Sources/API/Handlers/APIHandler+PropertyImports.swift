@@ -52,8 +52,8 @@ extension Components.Schemas.ImportRowError {
 
 extension Components.Schemas.PropertyImport {
     init(_ record: PropertyImportRecord, progress: OpenAPIValueContainer?) throws {
-        let errors = (try? JSONDecoder().decode([ImportRowError].self, from: Data(record.rowErrors.utf8))) ?? []
-        let counts = (try? JSONDecoder().decode([String: Int].self, from: Data(record.errorCounts.utf8))) ?? [:]
+        let errors = (try? CanonicalJSON.decode([ImportRowError].self, from: record.rowErrors)) ?? []
+        let counts = (try? CanonicalJSON.decode([String: Int].self, from: record.errorCounts)) ?? [:]
         self.init(
             id: record.id.lowercasedText, status: try stored(record.status.rawValue, as: StatusPayload.self, "import status"),
             format: try stored(record.format, as: FormatPayload.self, "import format"), sourceSize: record.sourceSize,

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 public import Hummingbird
 import Logging
@@ -89,7 +90,7 @@ public struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware
     }
 
     static func response(status: HTTPResponse.Status, message: String, headers: HTTPFields) -> Response {
-        let body = (try? JSONEncoder().encode(["error": message])) ?? Data(#"{"error":"internal server error"}"#.utf8)
+        let body = (try? CanonicalJSON.encoder.encode(["error": message])) ?? Data(#"{"error":"internal server error"}"#.utf8)
         var headers = headers
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))

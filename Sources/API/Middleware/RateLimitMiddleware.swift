@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 public import Hummingbird
+import Queue
 import Logging
 public import Redis
 import Domain
@@ -27,7 +28,7 @@ public struct RateLimitMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let identity = context.identity else { return try await next(request, context) }
-        let windowMilliseconds = Int(window.components.seconds) * 1000 + Int(window.components.attoseconds / 1_000_000_000_000_000)
+        let windowMilliseconds = window.milliseconds
         let now = Int(Date().timeIntervalSince1970 * 1000)
         let windowStart = now - now % max(1, windowMilliseconds)
         let key = "\(keyPrefix){\(identity.userID.lowercasedText)}:\(windowStart)"

@@ -16,7 +16,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     /// Parses JSON text; `nil` when it is not JSON.
     public init?(text: String) {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else { return nil }
+        guard let value = try? CanonicalJSON.decode(JSONValue.self, from: text) else { return nil }
         self = value
     }
 
@@ -51,9 +51,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     /// Compact JSON text with sorted keys (stable, so journals compare equal across runs).
     public var text: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+        (try? CanonicalJSON.text(self)) ?? "null"
     }
 
     public subscript(key: String) -> JSONValue? {

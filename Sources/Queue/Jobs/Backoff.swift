@@ -70,8 +70,9 @@ extension Backoff {
 }
 
 extension Duration {
-    /// Whole milliseconds, saturating at `Int.max` (seconds beyond 9.2e15 do not trap).
-    var milliseconds: Int {
+    /// Whole milliseconds, saturating at `Int.max` (seconds beyond 9.2e15 do not trap): the one
+    /// conversion for the millisecond values Redis, BullMQ and our scripts use.
+    public var milliseconds: Int {
         let seconds = Int(components.seconds)
         let fraction = Int(components.attoseconds / 1_000_000_000_000_000)
         let (product, overflow) = seconds.multipliedReportingOverflow(by: 1000)

@@ -107,8 +107,8 @@ extension TenantTransaction {
         let errorsJSON: String
         let countsJSON: String
         do {
-            errorsJSON = String(decoding: try JSONEncoder().encode(errors), as: UTF8.self)
-            countsJSON = String(decoding: try JSONEncoder().encode(counts), as: UTF8.self)
+            errorsJSON = try CanonicalJSON.text(errors)
+            countsJSON = try CanonicalJSON.text(counts)
         } catch {
             throw StoreError(kind: .invalidInput, message: "row errors cannot be encoded: \(error)")
         }
@@ -224,7 +224,7 @@ extension TenantTransaction {
         guard let row = rows.first else { return nil }
         do {
             let (text, kept) = try row.decode((String, Int).self)
-            return (try JSONDecoder().decode([ImportRowError].self, from: Data(text.utf8)), kept)
+            return (try CanonicalJSON.decode([ImportRowError].self, from: text), kept)
         } catch {
             throw StoreError(error)
         }

@@ -25,11 +25,9 @@ public struct PostgresRunJournal: RunJournal {
     public func steps() async throws -> [JournalStep] {
         let runID = self.runID
         let records = try await database.withTenant(tenant) { tx in try await tx.agentRunSteps(runID) }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
         return try records.map { record in
             do {
-                return try decoder.decode(JournalStep.self, from: Data(record.payload.utf8))
+                return try CanonicalJSON.decode(JournalStep.self, from: record.payload)
             } catch {
                 throw UnrecoverableJobError("step \(record.sequence) of run \(runID) cannot be read back: \(error)")
             }

@@ -29,8 +29,7 @@ public struct NotificationHandler: JobHandler {
 
     public init(policy: WebhookDestinationPolicy = .init(), requestTimeout: Duration = .seconds(10)) {
         self.policy = policy
-        self.requestTimeout = .nanoseconds(Int64(requestTimeout.components.seconds) * 1_000_000_000
-            + requestTimeout.components.attoseconds / 1_000_000_000)
+        self.requestTimeout = TimeAmount(requestTimeout)
     }
 
     /// A client for one delivery, connecting to `destination`'s checked address only (no
@@ -84,9 +83,7 @@ public struct NotificationHandler: JobHandler {
                 id: intervention.id.lowercasedText, reference: intervention.reference, title: intervention.title,
                 status: intervention.status, scheduledAt: intervention.scheduledAt.map { iso.string(from: $0) },
                 technician: intervention.technician, address: intervention.address))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let bytes = Array(try encoder.encode(body))
+        let bytes = Array(try CanonicalJSON.encoder.encode(body))
 
         // Whether a retryable delivery failure still has an attempt after this one.
         let lastAttempt = job.isLastAttempt

@@ -1,4 +1,5 @@
 import Metrics
+import NIOCore
 import Queue
 
 /// The worker's metrics for one queue, through swift-metrics (exported as Prometheus by
@@ -43,10 +44,8 @@ struct WorkerMetrics: JobMiddleware {
 
     private func finished(_ job: Job, after duration: Duration) {
         inFlight.decrement()
-        let (seconds, attoseconds) = duration.components
-        let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         Timer(label: "obotcall_job_duration_seconds", dimensions: [("queue", queue), ("name", job.name)], preferredDisplayUnit: .seconds)
-            .recordNanoseconds(nanoseconds.overflow ? .max : nanoseconds.partialValue + attoseconds / 1_000_000_000)
+            .recordNanoseconds(TimeAmount(duration).nanoseconds)
     }
 
     private func completed(_ job: Job) { counter("obotcall_jobs_processed_total", job).increment() }

@@ -27,10 +27,7 @@ public enum TenantTools {
     }
 
     static func json(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        try CanonicalJSON.text(value)
     }
 
     static func uuid(_ arguments: [String: JSONValue], _ name: String) throws -> UUID {
