@@ -32,24 +32,6 @@ public struct Queue: Sendable {
         Int((Date().timeIntervalSince1970 * 1000).rounded())
     }
 
-    /// Runs a queue script with the shared KEYS 1–10 followed by `keys`.
-    @discardableResult
-    func run(_ script: RedisScript, keys extra: [String] = [], arguments: [RedisArgument]) async throws -> RESPToken {
-        try await redis.execute(script, keys: keys.shared + extra.map { .string($0) }, arguments: arguments)
-    }
-
-    /// Turns the scripts' negative status codes into errors.
-    static func check(_ reply: RESPToken, job: String, operation: String) throws {
-        guard case .number(let code) = reply.value, code < 0 else { return }
-        switch code {
-        case -1: throw QueueError(.jobNotFound, "job \(job) does not exist (\(operation))")
-        case -2: throw QueueError(.lockLost, "job \(job) is no longer locked by this worker; its lock expired (\(operation))")
-        case -3: throw QueueError(.wrongState, "job \(job) is not in the state \(operation) needs")
-        case -4: throw QueueError(.jobLocked, "job \(job) is being processed and cannot be removed")
-        case -6: throw QueueError(.lockLost, "job \(job) is locked by another worker (\(operation))")
-        default: throw QueueError(.unexpectedReply, "\(operation) of job \(job) returned \(code)")
-        }
-    }
 }
 
 /// Settings shared by every user of a queue.

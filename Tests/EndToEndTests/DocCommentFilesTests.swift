@@ -2,8 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Comments in `Sources/` name only files the repository has: a comment pointing at a document
-/// the reader cannot open is worse than none.
+/// Comments in `Sources/` (Swift, Lua) and `migrations/` name only files the repository has: a
+/// comment pointing at a document the reader cannot open is worse than none.
 struct DocCommentFilesTests {
     /// Names in comments that are not files of this repository, on purpose: a dependency's
     /// package name, and file-name patterns.
@@ -20,10 +20,15 @@ struct DocCommentFilesTests {
         let names = Set(Self.files(under: root).map { URL(fileURLWithPath: $0).lastPathComponent })
         let pattern = try Regex(#"[A-Za-z0-9_+-]+\.(swift|md|lua|sql|yaml|yml|py|sh)\b"#)
         var missing: [String] = []
-        for path in Self.files(under: root + "/Sources") where path.hasSuffix(".swift") && !path.contains("/Generated/") {
+        let sources = Self.files(under: root + "/Sources").filter {
+            ($0.hasSuffix(".swift") && !$0.contains("/Generated/")) || $0.hasSuffix(".lua")
+        }
+        for path in sources + Self.files(under: root + "/migrations") {
             let text = try String(contentsOfFile: path, encoding: .utf8)
+            // Swift comments start with //; Lua and SQL ones with --, and Lua's block comments
+            // run over several lines, so every Lua line counts.
             for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-            where line.trimmingCharacters(in: .whitespaces).hasPrefix("//") {
+            where path.hasSuffix(".lua") || ["//", "--"].contains(where: line.trimmingCharacters(in: .whitespaces).hasPrefix) {
                 for match in line.matches(of: pattern) {
                     let name = String(line[match.range])
                     if !names.contains(name) && !Self.notFiles.contains(name) {

@@ -71,7 +71,10 @@ import TestSupport
         let server = try await PostgresServerProcess.start()
         defer { server.stop() }
         var url = try DatabaseURL(server.ownerURL)
-        url.callTimeout = .seconds(5)
+        // Long enough that all the calls are in their statement together before the stop even
+        // when the machine is busy (a call abandoned at its deadline would never be counted),
+        // short enough that a call the stop does not end still ends.
+        url.callTimeout = .seconds(30)
         let database = Database(url: url, logger: Self.logger)
         let watcher = Database(url: try DatabaseURL(server.ownerURL), logger: Self.logger)
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -6,26 +6,26 @@ public import Redis
 extension Queue {
     /// Stops every worker from taking jobs (running jobs finish); producers can still add.
     public func pause() async throws {
-        try await run(scripts.pauseQueue, keys: [keys.legacyPaused], arguments: ["pause"])
+        _ = try await run(PauseQueueCall(action: .pause))
     }
 
     public func resume() async throws {
-        try await run(scripts.pauseQueue, keys: [keys.legacyPaused], arguments: ["resume"])
+        _ = try await run(PauseQueueCall(action: .resume))
     }
 
     /// Sends a failed (or completed) job back to wait with its attempts reset.
     public func retry(_ id: String) async throws {
-        try await adminJob("retry", id)
+        try await adminJob(.retry, id)
     }
 
     /// Runs a delayed job now.
     public func promote(_ id: String) async throws {
-        try await adminJob("promote", id)
+        try await adminJob(.promote, id)
     }
 
     /// Deletes a job that is not being processed, wherever it is.
     public func remove(_ id: String) async throws {
-        try await adminJob("remove", id)
+        try await adminJob(.remove, id)
     }
 
     /// Records progress (JSON: a number or an object) and emits a `progress` event.
@@ -33,7 +33,7 @@ extension Queue {
         guard (try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed])) != nil else {
             throw QueueError(.invalidData, "progress is not valid JSON")
         }
-        try await adminJob("progress", id, argument: json)
+        try await adminJob(.progress, id, argument: json)
     }
 
     public func updateProgress(_ id: String, _ value: some Encodable) async throws {
@@ -43,19 +43,19 @@ extension Queue {
     /// Appends a line to the job's log, keeping the last `keep` lines; returns the number kept.
     @discardableResult
     public func addLog(_ id: String, _ line: String, keep: Int? = nil) async throws -> Int {
-        try await adminJob("log", id, argument: line, keep: keep ?? 0)
+        try await adminJob(.log, id, argument: line, keep: keep ?? 0)
     }
 
     /// Sends every failed job back to wait (in batches of `batch` per script call).
     @discardableResult
     public func retryAllFailed(batch: Int = 1000) async throws -> Int {
-        try await adminQueueLoop("retry-failed", batch: batch).count
+        try await adminQueueLoop(.retryFailed, batch: batch).count
     }
 
     /// Runs every delayed job now.
     @discardableResult
     public func promoteAllDelayed(batch: Int = 1000) async throws -> Int {
-        try await adminQueueLoop("promote-delayed", batch: batch).count
+        try await adminQueueLoop(.promoteDelayed, batch: batch).count
     }
 
     /// Deletes up to `limit` jobs of `state` older than `grace` (by finish, start or creation
@@ -71,11 +71,9 @@ extension Queue {
         }
         var removed: [String] = []
         while removed.count < limit {
-            let reply = try await run(scripts.adminQueue, keys: adminQueueKeys, arguments: [
-                .string(keys.base), "clean", .int(Self.now()), .string(name), .int(min(1000, limit - removed.count)),
-                .int(grace.milliseconds), "0",
-            ])
-            let (_, more, ids) = try Self.adminQueueReply(reply)
+            let reply = try await run(AdminQueueCall(
+                action: .clean, now: Self.now(), state: name, batchSize: min(1000, limit - removed.count), grace: grace))
+            let (_, more, ids) = try AdminQueueCall.reply(reply, queue: self.name)
             removed += ids
             if !more { break }
         }
@@ -85,13 +83,13 @@ extension Queue {
     /// Deletes every waiting and prioritized job (and delayed ones with `includeDelayed`).
     @discardableResult
     public func drain(includeDelayed: Bool = false, batch: Int = 1000) async throws -> Int {
-        try await adminQueueLoop("drain", batch: batch, flag: includeDelayed).count
+        try await adminQueueLoop(.drain, batch: batch, flag: includeDelayed).count
     }
 
     /// Deletes the queue and every key it has. The queue must be paused; with active jobs it
     /// refuses unless `force`.
     public func obliterate(force: Bool = false, batch: Int = 1000) async throws {
-        _ = try await adminQueueLoop("obliterate", batch: batch, flag: force)
+        _ = try await adminQueueLoop(.obliterate, batch: batch, flag: force)
     }
 
     /// At most `limit` jobs of this queue active at once across all workers (`nil`: no limit).
@@ -118,39 +116,19 @@ extension Queue {
     // MARK: Internals
 
     @discardableResult
-    private func adminJob(_ action: String, _ id: String, argument: String = "", keep: Int = 0) async throws -> Int {
-        let reply = try await run(scripts.adminJob, keys: [keys.completed, keys.failed, keys.waitingChildren, keys.job(id)],
-            arguments: [.string(keys.base), .string(action), .string(id), .int(Self.now()), .string(argument), .int(keep)])
-        try Self.check(reply, job: id, operation: action)
+    private func adminJob(_ action: AdminJobCall.Action, _ id: String, argument: String = "", keep: Int = 0) async throws -> Int {
+        let reply = try await run(AdminJobCall(action: action, jobID: id, now: Self.now(), argument: argument, keepLogs: keep))
+        try AdminJobCall.Refusal.check(reply, job: id, action: action)
         return try Int(fromRESP: reply)
     }
 
-    private var adminQueueKeys: [String] {
-        [keys.completed, keys.failed, keys.waitingChildren, keys.idCounter, keys.stalledCheck,
-         keys.metrics(.completed), keys.metrics(.failed), keys.legacyPaused, keys.schedulers]
-    }
-
-    private func adminQueueLoop(_ action: String, batch: Int, flag: Bool = false) async throws -> (count: Int, ids: [String]) {
+    private func adminQueueLoop(_ action: AdminQueueCall.Action, batch: Int, flag: Bool = false) async throws -> (count: Int, ids: [String]) {
         var total = 0
         while true {
-            let reply = try await run(scripts.adminQueue, keys: adminQueueKeys, arguments: [
-                .string(keys.base), .string(action), .int(Self.now()), "", .int(max(1, batch)), 0, flag ? "1" : "0",
-            ])
-            if case .number(let code) = reply.value {
-                if code == -1 { throw QueueError(.notPaused, "pause queue \(name) before obliterating it") }
-                if code == -2 { throw QueueError(.activeJobs, "queue \(name) has active jobs; obliterate with force to delete them anyway") }
-            }
-            let (count, more, _) = try Self.adminQueueReply(reply)
+            let reply = try await run(AdminQueueCall(action: action, now: Self.now(), batchSize: batch, flag: flag))
+            let (count, more, _) = try AdminQueueCall.reply(reply, queue: name)
             total += count
             if !more { return (total, []) }
         }
-    }
-
-    private static func adminQueueReply(_ reply: RESPToken) throws -> (Int, Bool, [String]) {
-        guard case .array(let array) = reply.value, array.count == 3 else {
-            throw QueueError(.unexpectedReply, "queue admin script returned \(reply)")
-        }
-        let parts = Array(array)
-        return (try Int(fromRESP: parts[0]), try Int(fromRESP: parts[1]) == 1, try [String](fromRESP: parts[2]))
     }
 }

@@ -13,8 +13,7 @@ public enum FailureOutcome: Sendable, Equatable {
 extension Queue {
     /// Moves the next runnable job to active under the worker's lock.
     public func fetch(_ options: FetchOptions) async throws -> FetchResult {
-        let reply = try await run(scripts.fetchJob, arguments: fetchArguments(options, now: Self.now()))
-        return try fetchResult(reply)
+        try fetchResult(try await run(FetchJobCall(now: Self.now(), options: options)))
     }
 
     /// Completes an active job with its result (JSON) and, with `fetchNext`, takes the next job
@@ -22,7 +21,7 @@ extension Queue {
     public func complete(
         _ job: Job, token: String, returnValue: String = "null", fetchNext: FetchOptions? = nil
     ) async throws -> FetchResult? {
-        try await finish(job, token: token, target: "completed", value: returnValue, stacktrace: nil,
+        try await finish(job, token: token, target: .completed, value: returnValue, stacktrace: nil,
             keep: job.options.removeOnComplete ?? options.defaultRemoveOnComplete, fetchNext: fetchNext)
     }
 
@@ -37,59 +36,47 @@ extension Queue {
         let stack = stacktrace.isEmpty ? nil : NewJob.jsonArray(stacktrace)
         if job.willRetry(afterFailureUnrecoverable: unrecoverable) {
             let delay = job.options.backoff?.delay(afterAttempt: attempt) ?? 0
-            let reply = try await run(scripts.retryJob, keys: [keys.job(job.id)], arguments: [
-                .string(keys.base), .string(job.id), .int(Self.now()), .string(token), .int(delay), .string(reason),
-                .string(stack ?? ""), "1",
-            ])
-            try Self.check(reply, job: job.id, operation: "retry")
+            let reply = try await run(RetryJobCall(
+                jobID: job.id, now: Self.now(), token: token, delayMilliseconds: delay, reason: reason, stacktrace: stack,
+                countsAttempt: true))
+            try ActiveJobRelease.check(reply, job: job.id, operation: "retry")
             var next: FetchResult?
             if let fetchNext { next = try await fetch(fetchNext) }
             return (.retrying(afterMilliseconds: delay), next)
         }
-        let next = try await finish(job, token: token, target: "failed", value: reason, stacktrace: stack,
+        let next = try await finish(job, token: token, target: .failed, value: reason, stacktrace: stack,
             keep: job.options.removeOnFail ?? options.defaultRemoveOnFail, fetchNext: fetchNext)
         return (.failed, next)
     }
 
     /// Puts an active job back to delayed without counting an attempt (a handler asked to run later).
     public func moveToDelayed(_ job: Job, token: String, delay: Duration) async throws {
-        let reply = try await run(scripts.retryJob, keys: [keys.job(job.id)], arguments: [
-            .string(keys.base), .string(job.id), .int(Self.now()), .string(token), .int(max(1, delay.milliseconds)),
-            .string(job.failedReason ?? ""), "", "0",
-        ])
-        try Self.check(reply, job: job.id, operation: "moveToDelayed")
+        let reply = try await run(RetryJobCall(
+            jobID: job.id, now: Self.now(), token: token, delayMilliseconds: max(1, delay.milliseconds),
+            reason: job.failedReason ?? "", stacktrace: nil, countsAttempt: false))
+        try ActiveJobRelease.check(reply, job: job.id, operation: "moveToDelayed")
     }
 
     /// Gives an active job back: to wait (or prioritized) at once, its lock released and the
     /// attempt not counted — for a worker shutting down with the job unfinished.
     public func release(_ job: Job, token: String) async throws {
-        let reply = try await run(scripts.retryJob, keys: [keys.job(job.id)], arguments: [
-            .string(keys.base), .string(job.id), .int(Self.now()), .string(token), .int(0),
-            .string(job.failedReason ?? ""), "", "0",
-        ])
-        try Self.check(reply, job: job.id, operation: "release")
+        let reply = try await run(RetryJobCall(
+            jobID: job.id, now: Self.now(), token: token, delayMilliseconds: 0, reason: job.failedReason ?? "",
+            stacktrace: nil, countsAttempt: false))
+        try ActiveJobRelease.check(reply, job: job.id, operation: "release")
     }
 
     /// Renews the locks of the worker's active jobs; returns the ids whose lock was lost.
     public func extendLocks(_ jobs: [(id: String, token: String)], duration: Duration) async throws -> [String] {
         guard !jobs.isEmpty else { return [] }
-        var arguments: [RedisArgument] = [.string(keys.base), .int(duration.milliseconds)]
-        arguments.reserveCapacity(2 + jobs.count * 2)
-        for job in jobs {
-            arguments.append(.string(job.id))
-            arguments.append(.string(job.token))
-        }
-        let reply = try await redis.execute(scripts.extendLocks, keys: [.string(keys.stalled)], arguments: arguments)
-        return try [String](fromRESP: reply)
+        return try [String](fromRESP: try await run(ExtendLocksCall(duration: duration, jobs: jobs)))
     }
 
     /// The stalled check: recovers jobs whose worker stopped renewing their lock (at most one run
     /// per `interval` across all workers). Jobs stalled more than `maxStalledCount` times are
     /// marked to fail when next fetched.
     public func recoverStalled(maxStalledCount: Int = 1, interval: Duration = .seconds(30)) async throws -> (recovered: [String], failing: [String]) {
-        let reply = try await run(scripts.recoverStalled, keys: [keys.stalledCheck], arguments: [
-            .string(keys.base), .int(maxStalledCount), .int(Self.now()), .int(max(1, interval.milliseconds)),
-        ])
+        let reply = try await run(RecoverStalledCall(maxStalledCount: maxStalledCount, now: Self.now(), interval: interval))
         let lists = try [[String]](fromRESP: reply)
         guard lists.count == 2 else { throw QueueError(.unexpectedReply, "stalled check returned \(reply)") }
         return (lists[0], lists[1])
@@ -110,36 +97,16 @@ extension Queue {
     // MARK: Internals
 
     func finish(
-        _ job: Job, token: String, target: String, value: String, stacktrace: String?, keep: KeepJobs, fetchNext: FetchOptions?
+        _ job: Job, token: String, target: FinishJobCall.Target, value: String, stacktrace: String?, keep: KeepJobs,
+        fetchNext: FetchOptions?
     ) async throws -> FetchResult? {
-        let now = Self.now()
-        let policy = keep.scriptArguments
-        var arguments: [RedisArgument] = [
-            .string(keys.base), .string(job.id), .int(now), .string(target), .string(value), .string(token),
-            .int(policy.count), .int(policy.age), .int(policy.limit), .int(job.options.attempts), .string(stacktrace ?? ""),
-        ]
-        if let fetchNext {
-            arguments.append("1")
-            arguments += Array(fetchArguments(fetchNext, now: now)[3...])
-        } else {
-            arguments += ["0", 0, 0, 0, ""]
-        }
-        arguments.append(.int(options.metricsDataPoints))
-        let setKey = target == "completed" ? keys.completed : keys.failed
-        let metricsKey = keys.metrics(target == "completed" ? .completed : .failed)
-        let reply = try await run(scripts.finishJob, keys: [setKey, metricsKey, keys.job(job.id)], arguments: arguments)
-        try Self.check(reply, job: job.id, operation: target == "completed" ? "complete" : "fail")
+        let reply = try await run(FinishJobCall(
+            jobID: job.id, now: Self.now(), target: target, value: value, token: token, keep: keep,
+            attempts: job.options.attempts, stacktrace: stacktrace, fetchNext: fetchNext,
+            metricsDataPoints: options.metricsDataPoints))
+        try ActiveJobRelease.check(reply, job: job.id, operation: target == .completed ? "complete" : "fail")
         guard fetchNext != nil else { return nil }
         return try fetchResult(reply)
-    }
-
-    /// ARGV of fetch_job.lua; finish_job.lua takes the same values from the lock duration on.
-    func fetchArguments(_ options: FetchOptions, now: Int) -> [RedisArgument] {
-        [
-            .string(keys.base), .int(now), .string(options.token), .int(options.lockDuration.milliseconds),
-            .int(options.limiter?.max ?? 0), .int(options.limiter?.duration.milliseconds ?? 0),
-            .string(options.workerName ?? ""),
-        ]
     }
 
     func fetchResult(_ reply: RESPToken) throws -> FetchResult {

@@ -47,9 +47,9 @@ public struct QueueKeys: Sendable, Hashable {
     /// Our workers' heartbeats (not part of BullMQ's layout; the `:` keeps it apart from job ids).
     public var workers: String { base + "obotcall:workers" }
 
-    /// KEYS 1–10 of every queue script, in the order `queueKeys()` in lib.lua expects.
-    var shared: [RedisArgument] {
-        [wait, active, prioritized, delayed, meta, priorityCounter, marker, events, limiter, stalled].map { .string($0) }
+    /// KEYS 1–10 of the queue scripts that take them, in the order `queueKeys()` in lib.lua expects.
+    var sharedNames: [String] {
+        [wait, active, prioritized, delayed, meta, priorityCounter, marker, events, limiter, stalled]
     }
 
     /// The hash tag Redis Cluster hashes the keys by (`{…}` in the base), if any.

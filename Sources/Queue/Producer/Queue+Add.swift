@@ -101,13 +101,12 @@ extension Queue {
     static let addBulkBatchSize = 500
 
     func addCommand(_ jobs: [NewJob], timestamp: Int) throws(QueueError) -> RedisCommand {
-        var arguments: [RedisArgument] = [.string(keys.base), .int(timestamp)]
-        arguments.reserveCapacity(2 + jobs.count * 12)
+        var entries: [AddJobsCall.Entry] = []
+        entries.reserveCapacity(jobs.count)
         // Bulk adds usually share their options: encode each distinct set once.
         var lastOptions: (options: JobOptions, json: String)?
         for job in jobs {
             try validate(job)
-            let dedup = job.options.deduplication
             let optionsJSON: String
             if let last = lastOptions, last.options == job.options {
                 optionsJSON = last.json
@@ -115,14 +114,9 @@ extension Queue {
                 optionsJSON = StoredJobOptions(job.options).json()
                 lastOptions = (job.options, optionsJSON)
             }
-            arguments += [
-                .string(job.options.jobID ?? ""), .string(job.name), .string(job.data), .string(optionsJSON),
-                .int(job.options.delay?.milliseconds ?? 0), .int(job.options.priority ?? 0), job.options.lifo ? "1" : "0",
-                .string(dedup?.id ?? ""), .int(dedup?.ttl?.milliseconds ?? 0), dedup?.extend == true ? "1" : "0",
-                dedup?.replace == true ? "1" : "0", .string(job.options.tenantID ?? ""),
-            ]
+            entries.append(AddJobsCall.Entry(job: job, optionsJSON: optionsJSON))
         }
-        return scripts.addJobs.command(keys: keys.shared + [.string(keys.idCounter)], arguments: arguments)
+        return AddJobsCall(timestamp: timestamp, entries: entries).command(keys, scripts: scripts)
     }
 
     /// Checks a job as an add would, without adding it: for producers that record the job

@@ -4,7 +4,7 @@
   Every queue key is B .. suffix, where B = "<prefix>:<queue>:" is passed as ARGV[1]; a job's hash
   is B .. jobId. Keys built here from B share the queue's hash tag when the prefix or queue name
   carries one ("{bull}"), so the scripts stay single-slot on Redis Cluster.
-  Layout and encodings follow BullMQ v6 (see shared/reference/bullmq-v6-layout.md).
+  Layout and encodings follow BullMQ v6 (the key names are listed in Keys/QueueKeys.swift).
 ]]
 
 local DEFAULT_MAX_EVENTS = 10000
