@@ -1,7 +1,8 @@
 -- Notifications accepted in batches: the API groups the concurrent enqueues of one tenant into
 -- one statement (one round trip, one commit, one executor start for many outbox rows). Each row
 -- is recorded only when the tenant's intervention it names exists; the statement returns the job
--- ids it recorded, so the API answers 404 for the others. Replaces the one-row function of 0009.
+-- ids it recorded, so the API answers 404 for the others. The one-row function of 0009 stays for
+-- API instances of the previous version still running during a rolling deploy.
 
 CREATE FUNCTION inter_app.enqueue_notifications(
     p_tenant uuid, p_queue text, p_name text,
@@ -31,8 +32,6 @@ END
 $$;
 REVOKE ALL ON FUNCTION inter_app.enqueue_notifications(uuid, text, text, uuid[], text[], text[], text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION inter_app.enqueue_notifications(uuid, text, text, uuid[], text[], text[], text[]) TO obotcall_runtime;
-
-DROP FUNCTION inter_app.enqueue_notification(uuid, uuid, text, text, text, text, text);
 
 -- Job ids as the queue takes them (Queue.validate): 1 to 256 bytes. 0009 allowed 255 characters,
 -- so a 256-byte id passed the queue's check and then failed the insert.

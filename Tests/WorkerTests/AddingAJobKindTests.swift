@@ -21,10 +21,16 @@ import Worker
         var word: String
     }
 
+    struct PingError: Error {
+        let word: String
+    }
+
     // 2. The handler: the decoded payload in, one outcome out.
     struct PingHandler: JobHandler {
         func run(_ ping: Ping, in run: JobRun) async throws -> JobOutcome {
             guard ping.word != "refuse" else { return .failed(reason: "asked to refuse", retryable: false) }
+            // A thrown error is a failed attempt too, retried while attempts remain.
+            guard ping.word != "throw" else { throw PingError(word: ping.word) }
             return .completed(result: #"{"echo":"\#(ping.word)","tenant":"\#(run.tenant)"}"#)
         }
     }
@@ -52,8 +58,14 @@ import Worker
                 // Producers add the payload; the kind's options come with it.
                 let hello = try await queue.add(Ping(tenantID: tenant, word: "hello")).id
                 let refused = try await queue.add(Ping(tenantID: tenant, word: "refuse")).id
+                let thrown = try await queue.add(Ping(tenantID: tenant, word: "throw")).id
                 #expect(try await PropertyImportJobTests.finished(queue, hello) == .completed)
                 #expect(try await PropertyImportJobTests.finished(queue, refused) == .failed)
+                #expect(try await PropertyImportJobTests.finished(queue, thrown) == .failed)
+                // Retried once (two attempts), the error kept as thrown in the stack trace.
+                let failedThrow = try #require(try await queue.job(thrown))
+                #expect(failedThrow.attemptsMade == 2)
+                #expect(failedThrow.stacktrace.last?.contains("PingError") == true)
 
                 let done = try #require(try await queue.job(hello))
                 #expect(done.returnValue == #"{"echo":"hello","tenant":"\#(tenant)"}"#)

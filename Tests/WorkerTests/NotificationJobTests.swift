@@ -261,6 +261,14 @@ import TestSupport
                 // The payload is decoded once, tenant included: a job naming none is malformed.
                 #expect(try await queue.job(untenanted)?.failedReason?.contains("malformed payload") == true)
                 #expect(try await queue.job(untenanted)?.failedReason?.contains("tenantId") == true)
+                // A job that names its tenant keeps its failure on record, malformed or not.
+                let (missingRow, malformedRow) = try await fixture.database.runtime.withTenant(fixture.tenant) { tx in
+                    (try await tx.jobResult(queue: QueueName.notifications, jobID: missing),
+                     try await tx.jobResult(queue: QueueName.notifications, jobID: malformed))
+                }
+                #expect(missingRow?.state == .failed)
+                #expect(malformedRow?.state == .failed)
+                #expect(malformedRow?.error?.contains("malformed payload") == true)
                 #expect(fixture.receiver.deliveries.isEmpty)
             }
         }

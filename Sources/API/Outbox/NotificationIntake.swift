@@ -67,7 +67,8 @@ final class NotificationIntake: Sendable {
                 break
             case .refuse:
                 continuation.resume(returning: .answer(.failure(HTTPError(
-                    .serviceUnavailable, message: "too many notifications of this tenant are waiting to be recorded; retry shortly"))))
+                    .serviceUnavailable, headers: [.retryAfter: "1"],
+                    message: "too many notifications of this tenant are waiting to be recorded; retry shortly"))))
             }
         }
         switch turn {

@@ -47,16 +47,15 @@ public struct JobRunner: Sendable {
 
     /// The processor's `onAbandoned`: the handler ran past the job's timeout and the processor
     /// fails the attempt without it; the attempt is recorded here as retrying or failed, through
-    /// the same path (and middlewares) as any other failure.
+    /// the same recording path as any other failure. (The middlewares saw the attempt start; the
+    /// abandoned handler's own ending, if it ever comes, is what they count.)
     public func recordAbandoned(_ context: JobContext, _ error: JobTimeoutError) async {
         let job = context.job
+        guard let tenant = try? handler(for: job).attempt(context, database: database, workerID: workerID).tenant else { return }
         do {
-            _ = try await middlewares.wrapping { context in
-                let attempt = try self.handler(for: job).attempt(context, database: self.database, workerID: self.workerID)
-                return try await self.record(
-                    .failed(reason: QueueProcessor.reason(for: error), retryable: true), job: job, tenant: attempt.tenant,
-                    base: self.base(job, startedAt: Date()))
-            }(context)
+            _ = try await record(
+                .failed(reason: QueueProcessor.reason(for: error), retryable: true), job: job, tenant: tenant,
+                base: base(job, startedAt: Date()))
         } catch is JobAttemptFailure {
             // Recorded: the processor fails the attempt itself.
         } catch {
@@ -80,8 +79,18 @@ public struct JobRunner: Sendable {
     /// One attempt: the handler's outcome (a thrown error is a failed outcome), then its record.
     private func attempt(_ context: JobContext) async throws -> String? {
         let job = context.job
-        let attempt = try handler(for: job).attempt(context, database: database, workerID: workerID)
         let base = base(job, startedAt: Date())
+        let handler = try handler(for: job)
+        let attempt: RegisteredHandler.Attempt
+        do {
+            attempt = try handler.attempt(context, database: database, workerID: workerID)
+        } catch {
+            // A payload that does not decode (or names another tenant) fails the job; when the
+            // job names its tenant, the failure is on its record like any other.
+            guard let tenant = Self.tenant(of: job) else { throw error }
+            _ = try await record(.failed(reason: error.reason, retryable: false), job: job, tenant: tenant, base: base)
+            throw error
+        }
         let outcome: JobOutcome
         do {
             outcome = try await attempt.run()
@@ -90,13 +99,22 @@ public struct JobRunner: Sendable {
         } catch {
             let unrecoverable = error is UnrecoverableJobError || error is PayloadError
             outcome = .failed(reason: QueueProcessor.reason(for: error), retryable: !unrecoverable)
+            return try await record(outcome, job: job, tenant: attempt.tenant, base: base, detail: String(reflecting: error))
         }
         return try await record(outcome, job: job, tenant: attempt.tenant, base: base)
     }
 
+    /// The tenant a job's tenant field names, if any.
+    static func tenant(of job: Job) -> TenantID? {
+        job.tenantID.flatMap(TenantID.init(uuidString:))
+    }
+
     /// Records an outcome: returns the result of a completed one, throws what the processor
     /// should see for a failed one (`UnrecoverableJobError` when it must not retry).
-    private func record(_ outcome: JobOutcome, job: Job, tenant: TenantID, base: JobResultRecord) async throws -> String {
+    /// `detail` is what the processor keeps as the failure's stack trace (the error as thrown).
+    private func record(
+        _ outcome: JobOutcome, job: Job, tenant: TenantID, base: JobResultRecord, detail: String? = nil
+    ) async throws -> String {
         var record = base
         let writes: TenantWrites?
         let failure: JobAttemptFailure?
@@ -111,7 +129,7 @@ public struct JobRunner: Sendable {
             record.state = retrying ? .retrying : .failed
             record.error = reason
             record.finishedAt = retrying ? nil : Date()
-            (writes, failure) = (handlerWrites, JobAttemptFailure(reason: reason, retryable: retryable))
+            (writes, failure) = (handlerWrites, JobAttemptFailure(reason: reason, retryable: retryable, detail: detail ?? reason))
         }
         let row = record
         do {
@@ -136,9 +154,12 @@ public struct JobRunner: Sendable {
     }
 }
 
-/// A recorded failed attempt, as the processor sees it (its reason is the job's `failedReason`).
-struct JobAttemptFailure: Error, CustomStringConvertible {
+/// A recorded failed attempt, as the processor sees it: its description is the job's
+/// `failedReason`, its debug description (the stack trace kept) the error as it was thrown.
+struct JobAttemptFailure: Error, CustomStringConvertible, CustomDebugStringConvertible {
     let reason: String
     let retryable: Bool
+    let detail: String
     var description: String { reason }
+    var debugDescription: String { detail }
 }
