@@ -34,8 +34,8 @@ import TestSupport
 
         init(_ harness: APIHarness, inFlight: Int, waiting: Int = 4_096) async throws {
             var limits = NotificationIntake.Limits()
-            limits.inFlightPerTenant = inFlight
-            limits.waitingPerTenant = waiting
+            limits.inFlight = inFlight
+            limits.waiting = waiting
             intake = NotificationIntake(database: harness.database.runtime, limits: limits, logger: APIHarness.logger)
             mine = try await NotificationIntakeTests.intervention(harness, tenant: harness.tenantA)
             theirs = try await NotificationIntakeTests.intervention(harness, tenant: harness.tenantB)
@@ -67,15 +67,19 @@ import TestSupport
             // Two batches of one start at once and wait on the lock; the next 30 wait for them.
             let first = try (0..<2).map { _ in try Self.promised(harness, tenant: harness.tenantA, intervention: mine) }
             let leaders = first.map { promised in Task { try await intake.enqueue(promised, interventionID: mine) } }
-            try #require(try await eventually { intake.load(of: harness.tenantA) == (2, 0) })
+            try #require(try await eventually { intake.load() == (2, 0) })
             // Among them: another tenant's intervention and one that does not exist.
+            // Tenant B's own notifications share the batch: each row is checked under its tenant.
             var waiting: [(PromisedJob, UUID)] = []
             for index in 0..<30 {
                 let target = index == 7 ? theirs : index == 11 ? UUID() : mine
                 waiting.append((try Self.promised(harness, tenant: harness.tenantA, intervention: target), target))
             }
+            for _ in 0..<3 {
+                waiting.append((try Self.promised(harness, tenant: harness.tenantB, intervention: theirs), theirs))
+            }
             let followers = waiting.map { promised, target in Task { try await intake.enqueue(promised, interventionID: target) } }
-            try #require(try await eventually { intake.load(of: harness.tenantA) == (2, 30) })
+            try #require(try await eventually { intake.load() == (2, 33) })
             // The first leader's request goes away: the others wait on its batch, which goes on.
             leaders[0].cancel()
             try await blocked.unblock()
@@ -86,17 +90,21 @@ import TestSupport
             #expect(outcomes.filter { $0 == .interventionNotFound }.count == 2)
             #expect(outcomes[7] == .interventionNotFound)
             #expect(outcomes[11] == .interventionNotFound)
-            // Two statements of one row, then one of thirty.
+            // Two statements of one row, then one of thirty-three.
             #expect(intake.statementsWritten == 3)
-            #expect(intake.load(of: harness.tenantA) == (0, 0))
+            #expect(intake.load() == (0, 0))
 
-            let accepted = Set(first.map(\.outbox.jobID) + zip(waiting, outcomes).filter { $0.1 == .accepted }.map { $0.0.0.outbox.jobID })
-            #expect(accepted.count == 30)
+            let accepted = zip(waiting, outcomes).filter { $0.1 == .accepted }.map(\.0.0) + first
+            #expect(accepted.count == 33)
             let rows = try await OutboxTests.outbox(harness)
-            #expect(Set(rows.map(\.jobID)) == accepted)
-            #expect(rows.allSatisfy { $0.tenant == harness.tenantA })
+            #expect(Set(rows.map(\.jobID)) == Set(accepted.map(\.outbox.jobID)))
+            let tenants = Dictionary(uniqueKeysWithValues: accepted.map { ($0.outbox.jobID, $0.outbox.tenant) })
+            #expect(rows.allSatisfy { tenants[$0.jobID] == $0.tenant })
+            #expect(rows.filter { $0.tenant == harness.tenantB }.count == 3)
             let notifications = harness.queue(QueueName.notifications)
-            for jobID in accepted { #expect(try await notifications.job(jobID)?.tenantID == harness.tenantA.description) }
+            for promised in accepted {
+                #expect(try await notifications.job(promised.outbox.jobID)?.tenantID == promised.outbox.tenant.description)
+            }
         }
     }
 
@@ -108,14 +116,14 @@ import TestSupport
 
             let leader = try Self.promised(harness, tenant: harness.tenantA, intervention: mine)
             let leading = Task { try await intake.enqueue(leader, interventionID: mine) }
-            try #require(try await eventually { intake.load(of: harness.tenantA) == (1, 0) })
+            try #require(try await eventually { intake.load() == (1, 0) })
             // The leader's id again (a client repeating a fixed id): the outbox's key refuses it.
             let refused = try Self.promised(harness, tenant: harness.tenantA, intervention: mine, jobID: leader.outbox.jobID)
             let good = try Self.promised(harness, tenant: harness.tenantA, intervention: mine)
             let refusedTask = Task { try await intake.enqueue(refused, interventionID: mine) }
-            try #require(try await eventually { intake.load(of: harness.tenantA) == (1, 1) })
+            try #require(try await eventually { intake.load() == (1, 1) })
             let goodTask = Task { try await intake.enqueue(good, interventionID: mine) }
-            try #require(try await eventually { intake.load(of: harness.tenantA) == (1, 2) })
+            try #require(try await eventually { intake.load() == (1, 2) })
             try await blocked.unblock()
 
             #expect(try await leading.value == .accepted)
@@ -141,22 +149,24 @@ import TestSupport
             let (intake, mine, theirs) = (blocked.intake, blocked.mine, blocked.theirs)
 
             let first = Task { try await intake.enqueue(try Self.promised(harness, tenant: harness.tenantA, intervention: mine), interventionID: mine) }
-            try #require(try await eventually { intake.load(of: harness.tenantA) == (1, 0) })
+            try #require(try await eventually { intake.load() == (1, 0) })
             let second = Task { try await intake.enqueue(try Self.promised(harness, tenant: harness.tenantA, intervention: mine), interventionID: mine) }
-            try #require(try await eventually { intake.load(of: harness.tenantA) == (1, 1) })
+            try #require(try await eventually { intake.load() == (1, 1) })
             await #expect {
                 _ = try await intake.enqueue(try Self.promised(harness, tenant: harness.tenantA, intervention: mine), interventionID: mine)
             } throws: { error in
                 (error as? HTTPError)?.status == .serviceUnavailable
             }
-            // Tenant B has its own lane: it runs (and waits on the lock like everyone).
-            let other = Task { try await intake.enqueue(try Self.promised(harness, tenant: harness.tenantB, intervention: theirs), interventionID: theirs) }
-            try #require(try await eventually { intake.load(of: harness.tenantB) == (1, 0) })
+            // The limit holds for every tenant alike: B's enqueue is refused too.
+            await #expect {
+                _ = try await intake.enqueue(try Self.promised(harness, tenant: harness.tenantB, intervention: theirs), interventionID: theirs)
+            } throws: { error in
+                (error as? HTTPError)?.status == .serviceUnavailable
+            }
             try await blocked.unblock()
             #expect(try await first.value == .accepted)
             #expect(try await second.value == .accepted)
-            #expect(try await other.value == .accepted)
-            #expect(try await OutboxTests.outbox(harness).count == 3)
+            #expect(try await OutboxTests.outbox(harness).count == 2)
         }
     }
 }

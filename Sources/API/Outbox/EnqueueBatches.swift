@@ -1,7 +1,7 @@
 /// Which enqueues run together: the bookkeeping of ``NotificationIntake``, as a value that
 /// returns what to do, tested without I/O.
 ///
-/// Enqueues are grouped by key (the tenant: a batch is written in one tenant's scope). Up to
+/// Enqueues are grouped by key (the queue: a batch is one statement for one queue). Up to
 /// `maxInFlight` batches of a key run at once; an enqueue that arrives while they all run waits,
 /// and when one finishes, everything waiting (up to `maxBatch`) becomes the next batch. With no
 /// concurrency an enqueue runs alone at once, so batching adds no delay; under load each write

@@ -6,15 +6,17 @@ import Queue
 import Store
 import Synchronization
 
-/// The enqueue path of intervention notifications: concurrent enqueues of one tenant are
+/// The enqueue path of intervention notifications: concurrent enqueues (of any tenants) are
 /// recorded in the outbox by one statement and added to Redis by one script call.
 ///
 /// Each enqueue waits until its own row is committed (and its Redis add tried), exactly as when
-/// it was written alone; only the round trips, commits and executor starts are shared. When no
-/// other enqueue of the tenant runs, one runs alone at once, so an idle API adds no delay. Which
-/// enqueues go together is decided by ``EnqueueBatches``; a batch runs in the task of its first
+/// it was written alone; only the round trips, commits and function calls are shared. The
+/// statement inserts each tenant's rows under that tenant's row-level security, so a row is
+/// written only when the intervention it names exists for its own tenant. When no other enqueue
+/// runs, one runs alone at once, so an idle API adds no delay. Which enqueues go together is
+/// decided by ``EnqueueBatches`` (one lane per queue); a batch runs in the task of its first
 /// enqueue (no background task), shielded from that request's cancellation because the others
-/// wait on it, and the row of an intervention that does not exist for the tenant is not written.
+/// wait on it.
 final class NotificationIntake: Sendable {
     enum Outcome: Sendable, Equatable {
         case accepted
@@ -22,12 +24,12 @@ final class NotificationIntake: Sendable {
     }
 
     struct Limits: Sendable {
-        /// Batches of one tenant written at once.
-        var inFlightPerTenant = 2
+        /// Batches written at once.
+        var inFlight = 2
         /// Notifications per statement.
         var batchSize = 64
-        /// Enqueues of one tenant that may wait for a batch; beyond, 503.
-        var waitingPerTenant = 4_096
+        /// Enqueues that may wait for a batch; beyond, 503.
+        var waiting = 4_096
     }
 
     private struct Waiter: Sendable {
@@ -42,7 +44,7 @@ final class NotificationIntake: Sendable {
         case lead([Waiter])
     }
 
-    private let batches: Mutex<EnqueueBatches<TenantID, Waiter>>
+    private let batches: Mutex<EnqueueBatches<String, Waiter>>
     private let database: Database
     private let logger: Logger
     private let written = Atomic<Int>(0)
@@ -51,16 +53,16 @@ final class NotificationIntake: Sendable {
         self.database = database
         self.logger = logger
         self.batches = Mutex(EnqueueBatches(
-            maxInFlight: limits.inFlightPerTenant, maxBatch: limits.batchSize, maxWaiting: limits.waitingPerTenant))
+            maxInFlight: limits.inFlight, maxBatch: limits.batchSize, maxWaiting: limits.waiting))
     }
 
     /// Records `promised` (a notification about `interventionID`) and adds it to Redis; returns
     /// when the row is committed, or throws when it could not be.
     func enqueue(_ promised: PromisedJob, interventionID: UUID) async throws -> Outcome {
-        let tenant = promised.outbox.tenant
+        let lane = promised.outbox.queue
         let turn = await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
             let waiter = Waiter(promised: promised, interventionID: interventionID, continuation: continuation)
-            switch batches.withLock({ $0.submit(waiter, key: tenant) }) {
+            switch batches.withLock({ $0.submit(waiter, key: lane) }) {
             case .run(let batch):
                 continuation.resume(returning: .lead(batch))
             case .wait:
@@ -68,7 +70,7 @@ final class NotificationIntake: Sendable {
             case .refuse:
                 continuation.resume(returning: .answer(.failure(HTTPError(
                     .serviceUnavailable, headers: [.retryAfter: "1"],
-                    message: "too many notifications of this tenant are waiting to be recorded; retry shortly"))))
+                    message: "too many notifications are waiting to be recorded; retry shortly"))))
             }
         }
         switch turn {
@@ -79,7 +81,7 @@ final class NotificationIntake: Sendable {
             for (waiter, outcome) in zip(batch, outcomes).dropFirst() {
                 waiter.continuation.resume(returning: .answer(outcome))
             }
-            if let next = batches.withLock({ $0.finished(key: tenant) }) {
+            if let next = batches.withLock({ $0.finished(key: lane) }) {
                 next[0].continuation.resume(returning: .lead(next))
             }
             return try outcomes[0].get()
@@ -119,8 +121,8 @@ final class NotificationIntake: Sendable {
     /// Statements written so far (a batch tried row by row counts each try), for tests.
     var statementsWritten: Int { written.load(ordering: .relaxed) }
 
-    /// Batches of `tenant` running, and enqueues waiting for one, for tests.
-    func load(of tenant: TenantID) -> (running: Int, waiting: Int) {
-        batches.withLock { $0.load(of: tenant) }
+    /// Batches of `queue` running, and enqueues waiting for one, for tests.
+    func load(of queue: String = QueueName.notifications) -> (running: Int, waiting: Int) {
+        batches.withLock { $0.load(of: queue) }
     }
 }

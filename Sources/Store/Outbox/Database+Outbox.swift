@@ -3,14 +3,15 @@ import Foundation
 import PostgresNIO
 
 extension Database {
-    /// Accepts notifications of one tenant in one statement (`inter_app.enqueue_notifications`,
-    /// migration 0010): each job is recorded in the outbox when the intervention it names exists
-    /// for the tenant; nothing is written for the others. Returns the ids of the jobs recorded.
-    /// All jobs share the tenant, queue and name of the first; an empty list writes nothing.
+    /// Accepts notifications in one statement (`inter_app.enqueue_notifications`, migration 0010),
+    /// of any tenants: each job is recorded in the outbox when the intervention it names exists
+    /// for its own tenant (row-level security checks every row under its tenant); nothing is
+    /// written for the others. Returns the ids of the jobs recorded. All jobs share the queue and
+    /// name of the first; an empty list writes nothing.
     public func enqueueNotifications(_ notifications: [NotificationPromise]) async throws(StoreError) -> Set<String> {
         guard let first = notifications.first?.job else { return [] }
-        guard notifications.allSatisfy({ $0.job.tenant == first.tenant && $0.job.queue == first.queue && $0.job.name == first.name }) else {
-            throw StoreError(kind: .invalidInput, message: "notifications written together must share their tenant, queue and name")
+        guard notifications.allSatisfy({ $0.job.queue == first.queue && $0.job.name == first.name }) else {
+            throw StoreError(kind: .invalidInput, message: "notifications written together must share their queue and name")
         }
         let client = self.client
         let logger = self.logger
@@ -71,11 +72,11 @@ extension Database {
 }
 
 /// `inter_app.enqueue_notifications` as a named prepared statement: the notifications travel as
-/// four parallel arrays.
+/// five parallel arrays.
 struct EnqueueNotificationsStatement: PostgresPreparedStatement {
-    static let name = "obotcall_enqueue_notifications_v1"
+    static let name = "obotcall_enqueue_notifications_v2"
     static let sql = "SELECT * FROM inter_app.enqueue_notifications($1, $2, $3, $4, $5, $6, $7)"
-    static let bindingDataTypes: [PostgresDataType] = [.uuid, .text, .text, .uuidArray, .textArray, .textArray, .textArray]
+    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .uuidArray, .uuidArray, .textArray, .textArray, .textArray]
     typealias Row = String
 
     let notifications: [NotificationPromise]
@@ -83,9 +84,9 @@ struct EnqueueNotificationsStatement: PostgresPreparedStatement {
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 7)
         let first = notifications[0].job
-        bindings.append(first.tenant.rawValue)
         bindings.append(first.queue)
         bindings.append(first.name)
+        bindings.append(notifications.map(\.job.tenant.rawValue))
         bindings.append(notifications.map(\.interventionID))
         bindings.append(notifications.map(\.job.jobID))
         bindings.append(notifications.map(\.job.data))
