@@ -69,6 +69,30 @@ struct RedisConnectionStateMachineTests {
         #expect((later as? RedisClientError)?.code == .connectionClosedDueToCancellation)
     }
 
+    @Test func cancellingAPendingNonBlockingRequestDropsOnlyItsReply() throws {
+        var machine = Machine()
+        _ = machine.send(id: 1, expectedReplies: 1, deadline: later, promise: "a", closesOnCancel: false)
+        _ = machine.send(id: 2, expectedReplies: 2, deadline: later, promise: "b", closesOnCancel: false)
+        _ = machine.send(id: 3, expectedReplies: 1, deadline: later, promise: "c", closesOnCancel: false)
+        guard case .abandon("b") = machine.cancel(id: 2, highestSentID: 3) else {
+            Issue.record("not abandoned alone")
+            return
+        }
+        #expect(!machine.isClosed)
+        // Cancelling it again changes nothing.
+        guard case .none = machine.cancel(id: 2, highestSentID: 3) else { Issue.record("cancelled twice"); return }
+        guard case .succeed("a", _) = machine.receive(try token("+A\r\n")) else { Issue.record("a lost its reply"); return }
+        // b's two replies are read and dropped.
+        guard case .none = machine.receive(try token("+B1\r\n")) else { Issue.record("b1 delivered"); return }
+        guard case .none = machine.receive(try token("+B2\r\n")) else { Issue.record("b2 delivered"); return }
+        guard case .succeed("c", .single(let reply)) = machine.receive(try token("+C\r\n")) else {
+            Issue.record("c lost its reply")
+            return
+        }
+        #expect(reply == (try token("+C\r\n")))
+        #expect(machine.pendingCount == 0)
+    }
+
     @Test func cancellationBeforeTheSendArrivesPreventsTheWrite() {
         var machine = Machine()
         guard case .none = machine.cancel(id: 7, highestSentID: 0) else { Issue.record("closed needlessly"); return }

@@ -115,9 +115,25 @@ struct RedisConnectionTests {
         await #expect(throws: RedisClientError.self) { try await connection.execute(.ping()) }
     }
 
-    @Test func cancellingAWaitingCommandClosesTheConnection() async throws {
+    @Test func cancellingAWaitingCommandGivesUpOnlyItsReply() async throws {
         let (connection, channel) = try await Self.connected()
-        let blocked = Task { try await connection.execute(.ping()) }
+        let cancelled = Task { try await connection.execute(.ping()) }
+        _ = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
+        let other = Task { try await connection.execute(.get("x")) }
+        _ = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
+        cancelled.cancel()
+        await #expect(throws: CancellationError.self) { try await cancelled.value }
+        // The cancelled command's reply is read and dropped; the next one goes to its caller,
+        // and the connection (which others share) stays up.
+        try await channel.writeInbound(ByteBuffer(string: "+PONG\r\n"))
+        try await channel.writeInbound(ByteBuffer(string: "$1\r\ny\r\n"))
+        #expect(try await other.value.value == .bulkString(ByteBuffer(string: "y")))
+        #expect(!connection.isClosed)
+    }
+
+    @Test func cancellingABlockingCommandClosesTheConnection() async throws {
+        let (connection, channel) = try await Self.connected()
+        let blocked = Task { try await connection.execute(.bzpopmin(["k"], timeout: .seconds(5))) }
         _ = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
         let other = Task { try await connection.execute(.get("x")) }
         _ = try await channel.waitForOutboundWrite(as: ByteBuffer.self)

@@ -45,7 +45,10 @@ final class RedisChannelHandler: ChannelInboundHandler {
             return
         }
         let deadline = timeout.map { context.eventLoop.now + $0 } ?? .distantFuture
-        switch state.send(id: id, expectedReplies: commands.count, deadline: deadline, promise: promise) {
+        switch state.send(
+            id: id, expectedReplies: commands.count, deadline: deadline, promise: promise,
+            closesOnCancel: commands.contains(where: \.isBlocking)
+        ) {
         case .write:
             for command in commands { outbound.writeImmutableBuffer(command.encoded) }
             didSend(id)
@@ -60,7 +63,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
             return
         }
         let deadline = timeout.map { context.eventLoop.now + $0 } ?? .distantFuture
-        switch state.send(id: id, expectedReplies: 1, deadline: deadline, promise: promise) {
+        switch state.send(id: id, expectedReplies: 1, deadline: deadline, promise: promise, closesOnCancel: command.isBlocking) {
         case .write:
             outbound.writeImmutableBuffer(command.encoded)
             didSend(id)
@@ -94,6 +97,8 @@ final class RedisChannelHandler: ChannelInboundHandler {
             cancelled?.fail(CancellationError())
             for promise in others { promise.fail(error) }
             context?.close(promise: nil)
+        case .abandon(let promise):
+            promise.fail(CancellationError())
         }
     }
 

@@ -14,7 +14,11 @@ struct RedisConnectionStateMachine<Promise> {
         let expectedReplies: Int
         var replies: [RESPToken]
         let deadline: NIODeadline
-        let promise: Promise
+        /// `nil` once its caller went away: the reply is read and dropped.
+        var promise: Promise?
+        /// Whether a cancelled caller takes the connection down (a blocking command, whose reply
+        /// may never come) or only gives up its reply.
+        let closesOnCancel: Bool
     }
 
     enum Reply {
@@ -52,7 +56,9 @@ struct RedisConnectionStateMachine<Promise> {
         case fail(Promise, any Error)
     }
 
-    mutating func send(id: UInt64, expectedReplies: Int, deadline: NIODeadline, promise: Promise) -> SendAction {
+    mutating func send(
+        id: UInt64, expectedReplies: Int, deadline: NIODeadline, promise: Promise, closesOnCancel: Bool = true
+    ) -> SendAction {
         switch state {
         case .closed(let error):
             return .fail(promise, error)
@@ -60,7 +66,9 @@ struct RedisConnectionStateMachine<Promise> {
             if cancelledBeforeSend.remove(id) != nil {
                 return .fail(promise, CancellationError())
             }
-            pending.append(Pending(id: id, expectedReplies: expectedReplies, replies: [], deadline: deadline, promise: promise))
+            pending.append(Pending(
+                id: id, expectedReplies: expectedReplies, replies: [], deadline: deadline, promise: promise,
+                closesOnCancel: closesOnCancel))
             return .write
         }
     }
@@ -90,14 +98,16 @@ struct RedisConnectionStateMachine<Promise> {
         let index = pending.startIndex
         let expected = pending[index].expectedReplies
         if expected == 1 {
-            return .succeed(pending.removeFirst().promise, .single(token))
+            guard let promise = pending.removeFirst().promise else { return .none }
+            return .succeed(promise, .single(token))
         }
         // Appending in place: no copy of the head is held, so the array is not copied on write.
         if pending[index].replies.isEmpty { pending[index].replies.reserveCapacity(expected) }
         pending[index].replies.append(token)
         if pending[index].replies.count == expected {
             let head = pending.removeFirst()
-            return .succeed(head.promise, .batch(head.replies))
+            guard let promise = head.promise else { return .none }
+            return .succeed(promise, .batch(head.replies))
         }
         return .none
     }
@@ -108,15 +118,23 @@ struct RedisConnectionStateMachine<Promise> {
         case none
         /// Close the channel; fail `cancelled` with `CancellationError` and `others` with the error.
         case closeAndFail(cancelled: Promise?, others: [Promise], RedisClientError)
+        /// Fail this promise with `CancellationError`; the connection stays up and drops the reply.
+        case abandon(Promise)
     }
 
-    /// The caller of request `id` was cancelled. RESP has no way to drop one reply, so a pending
-    /// request takes the connection down with it.
+    /// The caller of request `id` was cancelled. A pending blocking request takes the connection
+    /// down with it (its reply may never come); any other gives up its reply, which is read and
+    /// dropped when it arrives, so the callers sharing the connection are not disturbed.
     mutating func cancel(id: UInt64, highestSentID: UInt64) -> CloseAction {
         guard case .active = state else { return .none }
         guard let index = pending.firstIndex(where: { $0.id == id }) else {
             if id > highestSentID { cancelledBeforeSend.insert(id) }
             return .none
+        }
+        if !pending[index].closesOnCancel {
+            guard let promise = pending[index].promise else { return .none }
+            pending[index].promise = nil
+            return .abandon(promise)
         }
         let cancelled = pending.remove(at: index)
         let error = RedisClientError(
@@ -143,7 +161,7 @@ struct RedisConnectionStateMachine<Promise> {
     mutating func close(_ error: RedisClientError) -> [Promise] {
         if case .closed = state { return [] }
         state = .closed(error)
-        let promises = pending.map(\.promise)
+        let promises = pending.compactMap(\.promise)
         pending.removeAll()
         cancelledBeforeSend.removeAll()
         return promises
