@@ -106,15 +106,7 @@ final class NotificationIntake: Sendable {
             return outcomes
         }
         let accepted = batch.filter { recorded.contains($0.promised.outbox.jobID) }
-        if let queue = accepted.first?.promised.queue {
-            do {
-                _ = try await queue.addBulk(accepted.map(\.promised.job))
-            } catch {
-                logger.warning(
-                    "accepted jobs could not be added to Redis now; the outbox relay will add them",
-                    metadata: ["queue": "\(queue.name)", "jobs": "\(accepted.count)", "error": "\(error)"])
-            }
-        }
+        await PromisedJob.deliver(accepted.map(\.promised), logger: logger)
         return batch.map { recorded.contains($0.promised.outbox.jobID) ? .success(.accepted) : .success(.interventionNotFound) }
     }
 

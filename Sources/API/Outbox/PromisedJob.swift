@@ -31,12 +31,19 @@ struct PromisedJob: Sendable {
     /// Adds the job to Redis after the promise committed. A failure is logged, not answered: the
     /// request was accepted, and the outbox relay adds the job within seconds.
     func deliver(logger: Logger) async {
+        await Self.deliver([self], logger: logger)
+    }
+
+    /// Adds committed jobs of one queue to Redis in one script call (the batches of
+    /// ``NotificationIntake``), logging a failure as ``deliver(logger:)`` does.
+    static func deliver(_ jobs: [PromisedJob], logger: Logger) async {
+        guard let queue = jobs.first?.queue else { return }
         do {
-            _ = try await queue.add(job)
+            _ = try await queue.addBulk(jobs.map(\.job))
         } catch {
             logger.warning(
-                "an accepted job could not be added to Redis now; the outbox relay will add it",
-                metadata: ["queue": "\(queue.name)", "job": "\(outbox.jobID)", "error": "\(error)"])
+                "accepted jobs could not be added to Redis now; the outbox relay will add them",
+                metadata: ["queue": "\(queue.name)", "jobs": "\(jobs.map(\.outbox.jobID))", "error": "\(error)"])
         }
     }
 }
