@@ -1,4 +1,3 @@
-import DequeModule
 public import Logging
 public import NIOCore
 public import NIOPosix
@@ -12,12 +11,20 @@ import Synchronization
 /// so a `BZPOPMIN` never delays anyone else. A connection that dies is replaced on next use, with
 /// exponential back-off while the server is down. ``run()`` keeps the minimum connections open,
 /// pings idle ones and closes those idle too long; on graceful shutdown it closes everything.
+///
+/// Which connection goes to whom is decided by ``RedisPoolStateMachine``, a value tested without
+/// I/O; this class holds it under a lock and carries out the actions it returns (resuming
+/// callers, connecting, closing, pinging) outside the lock.
 public final class RedisClient: Service, Sendable {
+    typealias Pool = RedisPoolStateMachine<RedisConnection, CheckedContinuation<RedisConnection, any Error>, ContinuousClock.Instant>
+
     public let configuration: RedisConfiguration
     public let logger: Logger
     private let eventLoopGroup: any EventLoopGroup
     private let state: Mutex<PoolState>
-    private let nextShared = Atomic<Int>(0)
+    private let sharedCount: Int
+    private let nextShared = Atomic<UInt>(0)
+    private let nextWaiterID = Atomic<Int>(1)
 
     public init(
         configuration: RedisConfiguration,
@@ -27,7 +34,9 @@ public final class RedisClient: Service, Sendable {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
-        self.state = Mutex(PoolState(sharedCount: max(1, configuration.pool.multiplexedConnections)))
+        let options = Pool.Options(configuration.pool)
+        self.sharedCount = options.sharedConnections
+        self.state = Mutex(PoolState(pool: Pool(options: options)))
     }
 
     // MARK: Commands
@@ -109,7 +118,7 @@ public final class RedisClient: Service, Sendable {
     /// Keeps the pool healthy until graceful shutdown or cancellation, then closes every connection.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            await self.warmUp()
+            await self.maintain()
             let period = min(self.configuration.pool.keepAliveInterval, self.configuration.pool.idleTimeout)
             while !Task.isCancelled {
                 do { try await Task.sleep(for: period) } catch { break }
@@ -121,360 +130,186 @@ public final class RedisClient: Service, Sendable {
 
     /// Closes every connection; commands in flight fail and later ones are refused.
     public func shutdown() async {
-        let (connections, tasks, waiters) = state.withLock { state in state.shutDown() }
-        for task in tasks { task.cancel() }
-        for waiter in waiters {
-            waiter.resume(throwing: RedisClientError(.clientShutDown, "the Redis client is shutting down"))
-        }
-        for connection in connections { await connection.close() }
+        let actions = update { $0.shutDown() }
+        let closing = actions.close
+        perform(actions)
+        for connection in closing { try? await connection.channel.closeFuture.get() }
     }
 
     // MARK: Shared (multiplexed) connections
 
     private func sharedConnection() async throws -> RedisConnection {
-        let slot = nextShared.wrappingAdd(1, ordering: .relaxed).oldValue % state.withLock { $0.shared.count }
-        return try await sharedConnection(slot: slot)
-    }
-
-    private func sharedConnection(slot: Int) async throws -> RedisConnection {
-        let action: SharedAction = try state.withLock { state in
-            guard !state.isShutDown else { throw RedisClientError(.clientShutDown, "the Redis client is shut down") }
-            switch state.shared[slot] {
-            case .connected(let connection) where !connection.isClosed:
-                return .use(connection)
-            case .connecting(let task):
-                return .wait(task)
-            case .connected, .empty:
-                let task = Task { try await self.openShared(slot: slot) }
-                state.shared[slot] = .connecting(task)
-                return .wait(task)
-            }
-        }
-        switch action {
+        let slot = Int(nextShared.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(sharedCount))
+        switch state.withLock({ $0.pool.sharedConnection(slot: slot) }) {
         case .use(let connection): return connection
-        case .wait(let task): return try await task.value
-        }
-    }
-
-    private enum SharedAction {
-        case use(RedisConnection)
-        case wait(Task<RedisConnection, any Error>)
-    }
-
-    private func openShared(slot: Int) async throws -> RedisConnection {
-        do {
-            let connection = try await open()
-            let keep = state.withLock { state -> Bool in
-                guard !state.isShutDown else { return false }
-                state.shared[slot] = .connected(connection)
-                return true
+        case .shutDown: throw Self.shutDownError
+        case .mustWait:
+            return try await wait(id: nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue) { pool, id, waiter in
+                pool.waitForShared(slot: slot, id: id, waiter: waiter, now: .now)
             }
-            if !keep {
-                await connection.close()
-                throw RedisClientError(.clientShutDown, "the Redis client is shut down")
-            }
-            return connection
-        } catch {
-            state.withLock { state in if !state.isShutDown { state.shared[slot] = .empty } }
-            throw error
-        }
-    }
-
-    /// Connects, honouring the back-off left by earlier failures.
-    private func open() async throws -> RedisConnection {
-        let wait = state.withLock { $0.backoff.remaining(now: .now) }
-        if let wait { try await Task.sleep(for: wait) }
-        do {
-            let connection = try await RedisConnection.connect(
-                configuration: configuration, eventLoop: eventLoopGroup.any(), logger: logger)
-            state.withLock { $0.backoff.succeeded() }
-            return connection
-        } catch {
-            let delay = state.withLock { $0.backoff.failed(now: .now, options: configuration.pool) }
-            logger.warning(
-                "cannot connect to Redis; retrying with back-off",
-                metadata: ["redis": "\(configuration.redactedDescription)", "error": "\(error)", "retryIn": "\(delay)"])
-            throw error
         }
     }
 
     // MARK: Leased (exclusive) connections
 
     private func lease() async throws -> RedisConnection {
-        let maximumLeased = max(1, configuration.pool.maximumConnections - state.withLock { $0.shared.count })
-        let decision: LeaseDecision = try state.withLock { state in
-            guard !state.isShutDown else { throw RedisClientError(.clientShutDown, "the Redis client is shut down") }
-            return state.lease(maximumLeased: maximumLeased)
+        switch state.withLock({ $0.pool.leaseIdle() }) {
+        case .use(let connection): return connection
+        case .shutDown: throw Self.shutDownError
+        case .mustWait: break
         }
-        switch decision {
-        case .use(let connection):
-            return connection
-        case .open:
-            return try await openLeased()
-        case .wait:
-            return try await waitForLease()
-        }
-    }
-
-    private func openLeased() async throws -> RedisConnection {
-        do {
-            let connection = try await open()
-            let accepted = state.withLock { state -> Bool in
-                state.opening -= 1
-                guard !state.isShutDown else { return false }
-                state.leased[connection.id] = connection
-                return true
-            }
-            if !accepted {
-                await connection.close()
-                throw RedisClientError(.clientShutDown, "the Redis client is shut down")
-            }
-            return connection
-        } catch {
-            let waiter = state.withLock { state -> CheckedContinuation<RedisConnection?, any Error>? in
-                state.opening -= 1
-                return state.waiters.popFirst()?.continuation
-            }
-            // A waiter may now open the connection this attempt could not.
-            waiter?.resume(returning: nil)
-            throw error
-        }
-    }
-
-    private enum LeaseWait: Sendable {
-        case handed(RedisConnection)
-        /// A slot freed up (a connection was discarded or failed to open): open one.
-        case mayOpen
-        case timedOut
-    }
-
-    private func waitForLease() async throws -> RedisConnection {
-        let waiterID = state.withLock { state in
-            state.nextWaiterID += 1
-            return state.nextWaiterID
-        }
-        let timeout = configuration.pool.leaseTimeout
-        let outcome: LeaseWait = try await withThrowingTaskGroup(of: LeaseWait.self) { group in
+        let id = nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let deadline = ContinuousClock.now.advanced(by: configuration.pool.leaseTimeout)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                let connection: RedisConnection? = try await withTaskCancellationHandler {
-                    try await withCheckedThrowingContinuation { continuation in
-                        let accepted = self.state.withLock { state -> Bool in
-                            guard !state.isShutDown else { return false }
-                            state.waiters.append((waiterID, continuation))
-                            return true
-                        }
-                        if !accepted {
-                            continuation.resume(throwing: RedisClientError(.clientShutDown, "the Redis client is shut down"))
-                        }
-                    }
-                } onCancel: {
-                    let waiter = self.state.withLock { state in state.removeWaiter(id: waiterID) }
-                    waiter?.resume(throwing: CancellationError())
-                }
-                return connection.map { .handed($0) } ?? .mayOpen
+                try await Task.sleep(until: deadline, clock: .continuous)
+                let waiter = self.state.withLock { $0.pool.leaseTimedOut(id: id, now: .now) }
+                waiter?.resume(throwing: self.leaseTimeoutError)
             }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return .timedOut
+            defer { group.cancelAll() }
+            return try await wait(id: id) { pool, id, waiter in
+                pool.lease(id: id, waiter: waiter, deadline: deadline, now: .now)
             }
-            let first = try await group.next() ?? .timedOut
-            group.cancelAll()
-            // A connection handed over just as the timer fired goes back to the pool.
-            while let other = try? await group.next() {
-                if case .handed(let connection) = other { release(connection) }
-            }
-            return first
-        }
-        switch outcome {
-        case .handed(let connection):
-            return connection
-        case .mayOpen:
-            state.withLock { $0.opening += 1 }
-            return try await openLeased()
-        case .timedOut:
-            throw RedisClientError(
-                .connectFailed,
-                "no Redis connection free within \(timeout) (\(configuration.pool.maximumConnections) connections in use); "
-                    + "raise the pool's maximumConnections or reduce concurrency")
         }
     }
 
     private func release(_ connection: RedisConnection) {
-        let (waiter, closeIt) = state.withLock { state -> (CheckedContinuation<RedisConnection?, any Error>?, Bool) in
-            state.leased[connection.id] = nil
-            if state.isShutDown { return (nil, true) }
-            if connection.isClosed {
-                // Discarded: a waiter may open a replacement.
-                if let waiter = state.waiters.popFirst() { return (waiter.continuation, false) }
-                return (nil, false)
+        perform(update { $0.release(connection, now: .now) })
+    }
+
+    // MARK: Waiting
+
+    /// Suspends until the state machine hands the caller a connection or a refusal. Registering
+    /// happens under the lock that the cancellation handler also takes, so a cancellation is
+    /// seen either before registering or by the handler.
+    private func wait(
+        id: Int, register: (inout Pool, Int, CheckedContinuation<RedisConnection, any Error>) -> Pool.Actions
+    ) async throws -> RedisConnection {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let actions = state.withLock { state -> Pool.Actions? in
+                    if Task.isCancelled { return nil }
+                    return state.schedule(register(&state.pool, id, continuation), client: self)
+                }
+                guard let actions else {
+                    continuation.resume(throwing: CancellationError())
+                    return
+                }
+                perform(actions)
             }
-            if let waiter = state.waiters.popFirst() {
-                state.leased[connection.id] = connection
-                waiter.continuation.resume(returning: connection)
-                return (nil, false)
-            }
-            state.idle.append(IdleConnection(connection: connection, since: .now))
-            return (nil, false)
+        } onCancel: {
+            let waiter = state.withLock { $0.pool.cancelWait(id: id) }
+            waiter?.resume(throwing: CancellationError())
         }
-        waiter?.resume(returning: nil)
-        if closeIt {
-            let channel = connection.channel
-            channel.close(promise: nil)
+    }
+
+    /// Applies an event to the state machine under the lock; connect attempts it asks for are
+    /// started (and attempts it cancels are cancelled) before the lock is released.
+    private func update(_ event: (inout Pool) -> Pool.Actions) -> Pool.Actions {
+        state.withLock { state in state.schedule(event(&state.pool), client: self) }
+    }
+
+    /// Carries out what the state machine asked for, outside the lock: resumes callers and
+    /// starts closing connections. The error of a failed connect attempt goes to its waiters.
+    private func perform(_ actions: Pool.Actions, connectError: (any Error)? = nil) {
+        for handout in actions.handouts {
+            switch handout.result {
+            case .success(let connection):
+                handout.waiter.resume(returning: connection)
+            case .failure(.shutDown):
+                handout.waiter.resume(throwing: Self.shutDownError)
+            case .failure(.leaseTimedOut):
+                handout.waiter.resume(throwing: leaseTimeoutError)
+            case .failure(.connectFailed):
+                handout.waiter.resume(throwing: connectError ?? RedisClientError(.connectFailed, "cannot connect to Redis"))
+            }
+        }
+        for connection in actions.close { connection.startClosing() }
+    }
+
+    private static var shutDownError: RedisClientError {
+        RedisClientError(.clientShutDown, "the Redis client is shut down")
+    }
+
+    private var leaseTimeoutError: RedisClientError {
+        RedisClientError(
+            .connectFailed,
+            "no Redis connection free within \(configuration.pool.leaseTimeout) (\(configuration.pool.maximumConnections) connections in use); "
+                + "raise the pool's maximumConnections or reduce concurrency")
+    }
+
+    // MARK: Connecting
+
+    /// Runs one connect attempt the state machine asked for: waits out the back-off, connects,
+    /// and reports the outcome (which may hand the connection to waiters, or fail them).
+    fileprivate func connect(_ attempt: Pool.ConnectAttempt) async {
+        do {
+            if let delay = attempt.delay { try await Task.sleep(for: delay) }
+            let connection = try await RedisConnection.connect(
+                configuration: configuration, eventLoop: eventLoopGroup.any(), logger: logger)
+            perform(update({ $0.connectSucceeded(attempt, connection: connection, now: .now) }, finishing: attempt.id))
+        } catch {
+            var retryIn: Duration?
+            let actions = update({ pool in
+                let actions = pool.connectFailed(attempt, now: .now)
+                retryIn = pool.reconnectDelay(now: .now)
+                return actions
+            }, finishing: attempt.id)
+            if let retryIn, !(error is CancellationError) {
+                logger.warning(
+                    "cannot connect to Redis; retrying with back-off",
+                    metadata: ["redis": "\(configuration.redactedDescription)", "error": "\(error)", "retryIn": "\(retryIn)"])
+            }
+            perform(actions, connectError: error)
+        }
+    }
+
+    private func update(_ event: (inout Pool) -> Pool.Actions, finishing attemptID: Int) -> Pool.Actions {
+        state.withLock { state in
+            state.connectTasks[attemptID] = nil
+            return state.schedule(event(&state.pool), client: self)
         }
     }
 
     // MARK: Maintenance
 
-    private func warmUp() async {
-        let target = min(configuration.pool.minimumConnections, state.withLock { $0.shared.count })
-        for slot in 0..<target {
-            _ = try? await sharedConnection(slot: slot)
-        }
-    }
-
-    /// Pings idle connections, closes leased connections idle beyond the idle timeout (keeping the
-    /// minimum), and re-opens shared connections up to the minimum.
+    /// Pings the shared and idle connections (a failed or unanswered `PING` closes the
+    /// connection: the command timeout bounds it), closes leased connections idle beyond the idle
+    /// timeout (keeping the minimum), and re-opens shared connections up to the minimum.
     private func maintain() async {
-        let now = ContinuousClock.now
-        let (shared, idleToPing, expired) = state.withLock { state in
-            state.reapIdle(now: now, idleTimeout: configuration.pool.idleTimeout, minimum: configuration.pool.minimumConnections)
-        }
-        for connection in expired { await connection.close() }
-        for connection in shared + idleToPing {
-            do {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await connection.execute(.ping()) }
-                    group.addTask {
-                        try await Task.sleep(for: self.configuration.commandTimeout)
-                        throw RedisClientError(.commandTimeout, "keep-alive PING unanswered")
+        let actions = update { $0.maintain(now: .now) }
+        let pings = actions.ping
+        perform(actions)
+        await withTaskGroup(of: Void.self) { group in
+            for connection in pings {
+                group.addTask {
+                    do {
+                        try await connection.execute(.ping())
+                    } catch {
+                        self.logger.info("closing Redis connection that failed its keep-alive", metadata: ["error": "\(error)"])
+                        connection.startClosing()
                     }
-                    defer { group.cancelAll() }
-                    try await group.next()
+                    self.perform(self.update { $0.keepAliveFinished(connection, now: .now) })
                 }
-            } catch {
-                logger.info("closing Redis connection that failed its keep-alive", metadata: ["error": "\(error)"])
-                await connection.close()
             }
         }
-        await warmUp()
     }
 }
 
-// MARK: - Pool state
-
-private struct IdleConnection {
-    let connection: RedisConnection
-    let since: ContinuousClock.Instant
-}
-
-private enum SharedSlot {
-    case empty
-    case connecting(Task<RedisConnection, any Error>)
-    case connected(RedisConnection)
-}
-
-private enum LeaseDecision {
-    case use(RedisConnection)
-    case open
-    case wait
-}
-
-private struct ConnectBackoff {
-    var failures = 0
-    var retryAfter: ContinuousClock.Instant?
-
-    func remaining(now: ContinuousClock.Instant) -> Duration? {
-        guard let retryAfter, retryAfter > now else { return nil }
-        return retryAfter - now
-    }
-
-    mutating func succeeded() {
-        failures = 0
-        retryAfter = nil
-    }
-
-    mutating func failed(now: ContinuousClock.Instant, options: RedisConfiguration.PoolOptions) -> Duration {
-        failures += 1
-        var delay = options.reconnectBackoff.initial
-        for _ in 1..<min(failures, 30) where delay < options.reconnectBackoff.maximum { delay *= 2 }
-        delay = min(delay, options.reconnectBackoff.maximum)
-        retryAfter = now + delay
-        return delay
-    }
-}
-
+/// The state machine and the connect tasks it started, behind ``RedisClient``'s lock.
 private struct PoolState {
-    var shared: [SharedSlot]
-    var idle: [IdleConnection] = []
-    var leased: [Int: RedisConnection] = [:]
-    var opening = 0
-    var waiters: Deque<(id: Int, continuation: CheckedContinuation<RedisConnection?, any Error>)> = []
-    var nextWaiterID = 0
-    var backoff = ConnectBackoff()
-    var isShutDown = false
+    var pool: RedisClient.Pool
+    var connectTasks: [Int: Task<Void, Never>] = [:]
 
-    init(sharedCount: Int) {
-        self.shared = Array(repeating: .empty, count: sharedCount)
-    }
-
-    mutating func lease(maximumLeased: Int) -> LeaseDecision {
-        while let candidate = idle.popLast() {
-            if candidate.connection.isClosed { continue }
-            leased[candidate.connection.id] = candidate.connection
-            return .use(candidate.connection)
+    /// Starts the connect attempts in `actions` and cancels the ones it drops; the tasks are
+    /// created under the lock so that each is registered before it can finish.
+    mutating func schedule(_ actions: RedisClient.Pool.Actions, client: RedisClient) -> RedisClient.Pool.Actions {
+        for attempt in actions.connect {
+            connectTasks[attempt.id] = Task { await client.connect(attempt) }
         }
-        if leased.count + opening + idle.count < maximumLeased {
-            opening += 1
-            return .open
+        for attemptID in actions.cancelConnects {
+            connectTasks.removeValue(forKey: attemptID)?.cancel()
         }
-        return .wait
-    }
-
-    mutating func removeWaiter(id: Int) -> CheckedContinuation<RedisConnection?, any Error>? {
-        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return nil }
-        return waiters.remove(at: index).continuation
-    }
-
-    mutating func reapIdle(
-        now: ContinuousClock.Instant, idleTimeout: Duration, minimum: Int
-    ) -> (shared: [RedisConnection], idle: [RedisConnection], expired: [RedisConnection]) {
-        var sharedOpen: [RedisConnection] = []
-        for slot in shared {
-            if case .connected(let connection) = slot, !connection.isClosed { sharedOpen.append(connection) }
-        }
-        idle.removeAll { $0.connection.isClosed }
-        var openCount = sharedOpen.count + leased.count + idle.count
-        var expired: [RedisConnection] = []
-        var kept: [IdleConnection] = []
-        // Oldest first: idle is a stack, so the front holds the longest-idle connections.
-        for entry in idle {
-            if now - entry.since > idleTimeout && openCount > minimum {
-                expired.append(entry.connection)
-                openCount -= 1
-            } else {
-                kept.append(entry)
-            }
-        }
-        idle = kept
-        return (sharedOpen, kept.map(\.connection), expired)
-    }
-
-    mutating func shutDown() -> ([RedisConnection], [Task<RedisConnection, any Error>], [CheckedContinuation<RedisConnection?, any Error>]) {
-        isShutDown = true
-        var connections = idle.map(\.connection) + Array(leased.values)
-        var tasks: [Task<RedisConnection, any Error>] = []
-        for slot in shared {
-            switch slot {
-            case .connected(let connection): connections.append(connection)
-            case .connecting(let task): tasks.append(task)
-            case .empty: break
-            }
-        }
-        shared = shared.map { _ in .empty }
-        idle = []
-        leased = [:]
-        let pending = waiters.map(\.continuation)
-        waiters = []
-        return (connections, tasks, pending)
+        return actions
     }
 }

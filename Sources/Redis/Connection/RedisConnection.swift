@@ -217,8 +217,14 @@ public final class RedisConnection: Sendable {
 
     /// Closes the connection; pending commands fail with ``RedisClientError/Code/connectionClosed``.
     public func close() async {
+        startClosing()
+        try? await channel.closeFuture.get()
+    }
+
+    /// Starts closing without waiting for the channel (for callers that cannot suspend).
+    func startClosing() {
         closed.store(true, ordering: .releasing)
-        try? await channel.close()
+        channel.close(promise: nil)
     }
 
     /// Sets the receiver of RESP3 push frames.
