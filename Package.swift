@@ -254,6 +254,6 @@ if Context.environment["OBOTCALL_BENCHMARKS"] != nil {
             dependencies: ["Queue", "Redis", "Store", "Domain", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/ImportBenchmark",
             swiftSettings: swiftSettings
-        )
+        ),
     ]
 }

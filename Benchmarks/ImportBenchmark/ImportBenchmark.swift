@@ -39,7 +39,8 @@ struct ImportBenchmark {
             let types = PropertyDraft.PropertyType.allCases
             for index in 1...rows {
                 let type = types[index % types.count].rawValue
-                csv += "B-\(index);Property \(index);\(type);\(100_000 + index * 3);\(20 + index % 180),5;\(index % 9);\(10_000 + index % 89_999);City \(index % 500);\(index) main street\n"
+                csv +=
+                    "B-\(index);Property \(index);\(type);\(100_000 + index * 3);\(20 + index % 180),5;\(index % 9);\(10_000 + index % 89_999);City \(index % 500);\(index) main street\n"
             }
             let source = Array(csv.utf8)
             csv = ""
@@ -47,7 +48,8 @@ struct ImportBenchmark {
                 try await tx.insertPropertyImport(format: "csv", source: source, createdBy: nil)
             }
             let queue = try Queue(name: QueueName.imports, redis: redis, options: .init(prefix: arguments[4]), logger: logger)
-            let job = try await queue.add(PropertyImportJob.name, data: PropertyImportJob(tenantID: tenant, importID: importID),
+            let job = try await queue.add(
+                PropertyImportJob.name, data: PropertyImportJob(tenantID: tenant, importID: importID),
                 options: .init(tenantID: tenant.description))
             let deadline = ContinuousClock.now + .seconds(1_800)
             while try await queue.state(of: job.id) != .completed {

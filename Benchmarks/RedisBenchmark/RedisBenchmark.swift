@@ -82,6 +82,9 @@ struct RedisBenchmark {
 }
 
 func exitWithUsage(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("redis-benchmark-swift: \(message)\nusage: redis-benchmark-swift --url URL --requests N --depth P --connections C --tests set,get,evalsha\n".utf8))
+    FileHandle.standardError.write(
+        Data(
+            "redis-benchmark-swift: \(message)\nusage: redis-benchmark-swift --url URL --requests N --depth P --connections C --tests set,get,evalsha\n"
+                .utf8))
     exit(2)
 }

@@ -88,9 +88,11 @@ public enum APIApplication {
         }
         api.add(middleware: RequestScopeMiddleware())
 
-        let streams = dependencies.eventHub ?? JobEventHub(
-            limits: .init(streamsPerUser: options.eventStreamsPerUser, streamsPerInstance: options.eventStreamsPerInstance),
-            logger: dependencies.logger)
+        let streams =
+            dependencies.eventHub
+            ?? JobEventHub(
+                limits: .init(streamsPerUser: options.eventStreamsPerUser, streamsPerInstance: options.eventStreamsPerInstance),
+                logger: dependencies.logger)
         let handler = APIHandler(dependencies: dependencies, contract: contract, streams: streams)
         try handler.registerHandlers(
             on: APITransport(router: router, api: api, book: book, contract: contract, maxBodySize: APIRequestContext.maximumJSONBody),
@@ -107,7 +109,8 @@ public enum APIApplication {
             intake: NotificationIntake(database: dependencies.database, logger: dependencies.logger),
             notifications: try dependencies.queue(QueueName.notifications), checker: RequestChecker(contract: contract))
         api.post("/interventions/{id}/notifications", use: enqueue.handle)
-        book.record(APIRouteDescription(method: .post, path: "/api/interventions/{id}/notifications", operationID: NotificationEnqueueRoute.operationID))
+        book.record(
+            APIRouteDescription(method: .post, path: "/api/interventions/{id}/notifications", operationID: NotificationEnqueueRoute.operationID))
         return (router, book)
     }
 
@@ -151,9 +154,10 @@ public enum APIApplication {
             configuration: .init(
                 address: .hostname(configuration.operationsHost, port: configuration.operationsPort), serverName: "obotcall-ops"),
             logger: logger)
-        return ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) } + [.init(service: operations), .init(service: api)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        return ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) } + [.init(service: operations), .init(service: api)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     }
 }
 

@@ -43,8 +43,9 @@ struct APIHarness: Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await redis.run() }
                 defer { group.cancelAll() }
-                try await body(APIHarness(
-                    database: database, redis: redis, queues: queues, dependencies: dependencies, tenantA: tenantA, tenantB: tenantB))
+                try await body(
+                    APIHarness(
+                        database: database, redis: redis, queues: queues, dependencies: dependencies, tenantA: tenantA, tenantB: tenantB))
                 let keys = try await redis.execute(RedisCommand("KEYS", [.string(prefix + ":*")]), as: [String].self)
                 if !keys.isEmpty { try await redis.execute(.del(keys)) }
                 await redis.shutdown()

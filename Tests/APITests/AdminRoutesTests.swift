@@ -42,9 +42,10 @@ struct AdminRoutesTests {
                 #expect(all["workers"] as? [String] == ["host-1:abc"])
                 #expect(all["paused"] as? Bool == false)
                 let own = try #require(try await summary(adminA))
-                #expect(own["counts"] as? [String: Int] == [
-                    "waiting": 0, "active": 0, "prioritized": 0, "delayed": 0, "completed": 0, "failed": 1, "waiting-children": 0,
-                ])
+                #expect(
+                    own["counts"] as? [String: Int] == [
+                        "waiting": 0, "active": 0, "prioritized": 0, "delayed": 0, "completed": 0, "failed": 1, "waiting-children": 0,
+                    ])
                 #expect(try await client.call(.get, "/api/admin/queues", token: memberA).status == .forbidden)
 
                 let page = "/api/admin/queues/\(QueueName.imports)/jobs?state=failed"

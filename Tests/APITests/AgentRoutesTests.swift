@@ -9,7 +9,8 @@ import TestSupport
 @testable import API
 
 struct AgentRoutesTests {
-    static let agentJSON = #"{"name":"Planner","instructions":"Plan visits.","provider":"scripted","model":"demo","tools":["list_interventions","get_intervention"],"maxSteps":5}"#
+    static let agentJSON =
+        #"{"name":"Planner","instructions":"Plan visits.","provider":"scripted","model":"demo","tools":["list_interventions","get_intervention"],"maxSteps":5}"#
 
     @Test func createStartReadAndCancelARun() async throws {
         try await APIHarness.with { harness in
@@ -29,7 +30,8 @@ struct AgentRoutesTests {
                 #expect((patched.body["agent"] as? [String: Any])?["name"] as? String == "Planner")
                 #expect((try await client.call(.get, "/api/agents", token: member).body["agents"] as? [Any])?.count == 1)
 
-                let started = try await client.call(.post, "/api/agents/\(agentID)/runs", token: member, json: #"{"prompt":"What is planned today?"}"#)
+                let started = try await client.call(
+                    .post, "/api/agents/\(agentID)/runs", token: member, json: #"{"prompt":"What is planned today?"}"#)
                 #expect(started.status == .accepted, "\(started.body)")
                 let run = try #require(started.body["run"] as? [String: Any])
                 let runID = try #require(run["id"] as? String)
@@ -106,7 +108,8 @@ struct AgentSpendingTests {
             let token = try await APIHarness.token(tenant: harness.tenantA, role: "admin")
             let app = try harness.app(options: APIOptions(agentModels: ["gpt-4o-mini", "demo"]))
             try await app.test(.router) { client in
-                let refused = try await client.call(.post, "/api/agents", token: token, json: #"{"name":"A","provider":"openai","model":"gpt-5-ultra"}"#)
+                let refused = try await client.call(
+                    .post, "/api/agents", token: token, json: #"{"name":"A","provider":"openai","model":"gpt-5-ultra"}"#)
                 #expect(refused.status == .forbidden)
                 #expect((refused.body["error"] as? String)?.hasPrefix("model: 'gpt-5-ultra' is not allowed") == true)
                 let created = try await client.call(.post, "/api/agents", token: token, json: #"{"name":"A","provider":"openai","model":"demo"}"#)

@@ -11,7 +11,8 @@ import TestSupport
 /// Issuer checks, the default role, JWKS keys that must name their algorithm, and a JWKS that
 /// follows the provider's URL.
 struct AuthHardeningTests {
-    static func esToken(_ key: ES256PrivateKey, kid: String, tenant: TenantID, role: String? = "member", issuer: String? = nil) async throws -> String {
+    static func esToken(_ key: ES256PrivateKey, kid: String, tenant: TenantID, role: String? = "member", issuer: String? = nil) async throws -> String
+    {
         let keys = JWTKeyCollection()
         await keys.add(ecdsa: key, kid: JWKIdentifier(string: kid))
         let claims = AccessTokenClaims(

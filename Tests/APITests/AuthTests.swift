@@ -17,8 +17,11 @@ struct AuthTests {
     @Test func tokenMatrix() async throws {
         try await APIHarness.with { harness in
             let tenant = harness.tenantA
-            let unsigned = Self.base64URL(#"{"alg":"none","typ":"JWT"}"#) + "."
-                + Self.base64URL(#"{"sub":"\#(UUID().uuidString)","aud":"authenticated","exp":\#(Int(Date().timeIntervalSince1970) + 3600),"tenant_id":"\#(tenant)"}"#) + "."
+            let unsigned =
+                Self.base64URL(#"{"alg":"none","typ":"JWT"}"#) + "."
+                + Self.base64URL(
+                    #"{"sub":"\#(UUID().uuidString)","aud":"authenticated","exp":\#(Int(Date().timeIntervalSince1970) + 3600),"tenant_id":"\#(tenant)"}"#
+                ) + "."
             let cases: [(String, String?, String?)] = [
                 ("valid", try await APIHarness.token(tenant: tenant), nil),
                 ("missing", nil, "missing Authorization"),

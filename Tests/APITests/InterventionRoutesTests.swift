@@ -12,9 +12,11 @@ struct InterventionRoutesTests {
         try await APIHarness.with { harness in
             let token = try await APIHarness.token(tenant: harness.tenantA)
             try await harness.app().test(.router) { client in
-                let created = try await client.call(.post, "/api/interventions", token: token, json: """
-                    {"reference":"INT-7","title":"Boiler service","scheduledAt":"2026-12-01T09:00:00Z","technician":"Ada"}
-                    """)
+                let created = try await client.call(
+                    .post, "/api/interventions", token: token,
+                    json: """
+                        {"reference":"INT-7","title":"Boiler service","scheduledAt":"2026-12-01T09:00:00Z","technician":"Ada"}
+                        """)
                 #expect(created.status == .created)
                 let intervention = try #require(created.body["intervention"] as? [String: Any])
                 let id = try #require(intervention["id"] as? String)
@@ -63,12 +65,18 @@ struct InterventionRoutesTests {
 
                 #expect(try await client.call(.get, "/api/interventions/\(id)", token: tokenB).status == .notFound)
                 #expect((try await client.call(.get, "/api/interventions", token: tokenB).body["interventions"] as? [Any])?.isEmpty == true)
-                #expect(try await client.call(.post, "/api/interventions/\(id)/notifications", token: tokenB, json: #"{"event":"scheduled"}"#).status == .notFound)
+                #expect(
+                    try await client.call(.post, "/api/interventions/\(id)/notifications", token: tokenB, json: #"{"event":"scheduled"}"#).status
+                        == .notFound)
                 #expect(try await client.call(.get, "/api/interventions/\(id)/notifications", token: tokenB).status == .notFound)
                 #expect(try await client.call(.get, "/api/jobs/\(QueueName.notifications)/\(jobID)", token: tokenB).status == .notFound)
-                #expect((try await client.call(.get, "/api/jobs?queue=\(QueueName.notifications)", token: tokenB).body["jobs"] as? [Any])?.isEmpty == true)
+                #expect(
+                    (try await client.call(.get, "/api/jobs?queue=\(QueueName.notifications)", token: tokenB).body["jobs"] as? [Any])?.isEmpty == true
+                )
                 // Tenant B may reuse tenant A's reference: uniqueness is per tenant.
-                #expect(try await client.call(.post, "/api/interventions", token: tokenB, json: #"{"reference":"A-1","title":"Mine"}"#).status == .created)
+                #expect(
+                    try await client.call(.post, "/api/interventions", token: tokenB, json: #"{"reference":"A-1","title":"Mine"}"#).status == .created
+                )
             }
         }
     }
@@ -117,7 +125,8 @@ struct InterventionRoutesTests {
                 let badEvent = try await client.call(.post, "/api/interventions/\(id)/notifications", token: token, json: #"{"event":"exploded"}"#)
                 #expect(badEvent.status == .badRequest)
                 #expect((badEvent.body["error"] as? String)?.hasPrefix("event:") == true)
-                let badChannel = try await client.call(.post, "/api/interventions/\(id)/notifications", token: token, json: #"{"event":"scheduled","channels":["pigeon"]}"#)
+                let badChannel = try await client.call(
+                    .post, "/api/interventions/\(id)/notifications", token: token, json: #"{"event":"scheduled","channels":["pigeon"]}"#)
                 #expect(badChannel.status == .badRequest)
                 #expect(try await client.call(.get, "/api/interventions/not-a-uuid", token: token).status == .badRequest)
                 #expect(try await client.call(.get, "/api/jobs/no-such-queue/1", token: token).status == .notFound)
@@ -131,11 +140,14 @@ struct InterventionRoutesTests {
             let member = try await APIHarness.token(tenant: harness.tenantA, role: "member")
             let outsider = try await APIHarness.token(tenant: harness.tenantB)
             try await harness.app().test(.router) { client in
-                let created = try await client.call(.post, "/api/interventions", token: member, json: """
-                    {"reference":"P-1","title":"Leak","technician":"Ada","scheduledAt":"2026-12-01T09:00:00Z"}
-                    """)
+                let created = try await client.call(
+                    .post, "/api/interventions", token: member,
+                    json: """
+                        {"reference":"P-1","title":"Leak","technician":"Ada","scheduledAt":"2026-12-01T09:00:00Z"}
+                        """)
                 let id = try #require((created.body["intervention"] as? [String: Any])?["id"] as? String)
-                let patched = try await client.call(.patch, "/api/interventions/\(id)", token: member, json: #"{"status":"en_route","title":"Big leak"}"#)
+                let patched = try await client.call(
+                    .patch, "/api/interventions/\(id)", token: member, json: #"{"status":"en_route","title":"Big leak"}"#)
                 #expect(patched.status == .ok)
                 let body = try #require(patched.body["intervention"] as? [String: Any])
                 #expect(body["status"] as? String == "en_route")

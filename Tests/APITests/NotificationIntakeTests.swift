@@ -148,9 +148,13 @@ import TestSupport
             defer { blocked.release.open() }
             let (intake, mine, theirs) = (blocked.intake, blocked.mine, blocked.theirs)
 
-            let first = Task { try await intake.enqueue(try Self.promised(harness, tenant: harness.tenantA, intervention: mine), interventionID: mine) }
+            let first = Task {
+                try await intake.enqueue(try Self.promised(harness, tenant: harness.tenantA, intervention: mine), interventionID: mine)
+            }
             try #require(try await eventually { intake.load() == (1, 0) })
-            let second = Task { try await intake.enqueue(try Self.promised(harness, tenant: harness.tenantA, intervention: mine), interventionID: mine) }
+            let second = Task {
+                try await intake.enqueue(try Self.promised(harness, tenant: harness.tenantA, intervention: mine), interventionID: mine)
+            }
             try #require(try await eventually { intake.load() == (1, 1) })
             await #expect {
                 _ = try await intake.enqueue(try Self.promised(harness, tenant: harness.tenantA, intervention: mine), interventionID: mine)

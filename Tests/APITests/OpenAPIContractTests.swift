@@ -162,8 +162,10 @@ struct OpenAPIContractTests {
         #expect(RFC3339.parse(text)?.timeIntervalSince1970 == seconds)
     }
 
-    @Test(arguments: ["2026-02-29T00:00:00Z", "2026-12-01T24:00:00Z", "2026-12-01 09:00:00Z", "2026-12-01T09:00:00", "2026-13-01T00:00:00Z",
-                      "2026-12-01T09:00:00.Z", "2026-12-01T09:00:00+25:00", "tomorrow", ""])
+    @Test(arguments: [
+        "2026-02-29T00:00:00Z", "2026-12-01T24:00:00Z", "2026-12-01 09:00:00Z", "2026-12-01T09:00:00", "2026-13-01T00:00:00Z",
+        "2026-12-01T09:00:00.Z", "2026-12-01T09:00:00+25:00", "tomorrow", "",
+    ])
     func malformedDateTimesAreRefused(text: String) {
         #expect(RFC3339.parse(text) == nil)
     }
@@ -185,7 +187,9 @@ struct OpenAPIContractTests {
                 #expect(answer.status == .badRequest)
                 #expect(answer.body["error"] as? String == "offset: must be between 0 and 100000")
                 let admin = try await APIHarness.token(tenant: harness.tenantA, role: "admin")
-                #expect(try await client.call(.get, "/api/admin/queues/inter-notifications/jobs?state=failed&page=99999999", token: admin).status == .badRequest)
+                #expect(
+                    try await client.call(.get, "/api/admin/queues/inter-notifications/jobs?state=failed&page=99999999", token: admin).status
+                        == .badRequest)
                 #expect(try await client.call(.get, "/api/jobs?queue=inter-notifications", token: token).status == .ok)
             }
         }

@@ -43,7 +43,8 @@ import TestSupport
         try await APIHarness.with { harness in
             let token = try await APIHarness.token(tenant: harness.tenantA)
             try await harness.app().test(.router) { client in
-                let upload = try await PropertyRoutesTests.upload(client, token: token, body: "external_ref,title\nR-1,Flat\n", contentType: "text/csv")
+                let upload = try await PropertyRoutesTests.upload(
+                    client, token: token, body: "external_ref,title\nR-1,Flat\n", contentType: "text/csv")
                 #expect(upload.status == .accepted)
                 let importJob = try #require((upload.body["job"] as? [String: Any])?["id"] as? String)
                 let agent = try await client.call(.post, "/api/agents", token: token, json: AgentRoutesTests.agentJSON)
@@ -96,9 +97,10 @@ import TestSupport
 
             // Once a job's outcome is recorded it is never added again: its row goes when it comes due.
             try await harness.database.runtime.withTenant(harness.tenantA) { tx in
-                try await tx.upsert(JobResultRecord(
-                    queue: QueueName.notifications, jobID: delivered, name: NotificationJob.name, state: .completed, attempts: 1,
-                    workerID: "test", enqueuedAt: Date(), startedAt: Date(), finishedAt: Date()))
+                try await tx.upsert(
+                    JobResultRecord(
+                        queue: QueueName.notifications, jobID: delivered, name: NotificationJob.name, state: .completed, attempts: 1,
+                        workerID: "test", enqueuedAt: Date(), startedAt: Date(), finishedAt: Date()))
             }
             try await notifications.remove(delivered)
             let last = try await relay.relay(prune: true)

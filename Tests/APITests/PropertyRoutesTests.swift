@@ -16,15 +16,21 @@ struct PropertyRoutesTests {
             let member = try await APIHarness.token(tenant: harness.tenantA, role: "member")
             let admin = try await APIHarness.token(tenant: harness.tenantA)
             try await harness.app().test(.router) { client in
-                let created = try await client.call(.post, "/api/properties", token: member, json: """
-                    {"externalRef":"LY-1","title":"Flat","propertyType":"apartment","price":250000,"surface":54.5,"rooms":3,"postalCode":"69003","city":"Lyon"}
-                    """)
+                let created = try await client.call(
+                    .post, "/api/properties", token: member,
+                    json: """
+                        {"externalRef":"LY-1","title":"Flat","propertyType":"apartment","price":250000,"surface":54.5,"rooms":3,"postalCode":"69003","city":"Lyon"}
+                        """)
                 #expect(created.status == .created, "\(created.body)")
                 let property = try #require(created.body["property"] as? [String: Any])
                 let id = try #require(property["id"] as? String)
                 #expect(property["surface"] as? Double == 54.5)
-                _ = try await client.call(.post, "/api/properties", token: member, json: #"{"externalRef":"PA-1","title":"House","propertyType":"house","price":900000,"city":"Paris"}"#)
-                _ = try await client.call(.post, "/api/properties", token: member, json: #"{"externalRef":"LY-2","title":"Lot","propertyType":"land","price":50000,"city":"Lyon"}"#)
+                _ = try await client.call(
+                    .post, "/api/properties", token: member,
+                    json: #"{"externalRef":"PA-1","title":"House","propertyType":"house","price":900000,"city":"Paris"}"#)
+                _ = try await client.call(
+                    .post, "/api/properties", token: member,
+                    json: #"{"externalRef":"LY-2","title":"Lot","propertyType":"land","price":50000,"city":"Lyon"}"#)
 
                 func refs(_ query: String) async throws -> [String] {
                     let list = try await client.call(.get, "/api/properties\(query)", token: member)
@@ -74,7 +80,8 @@ struct PropertyRoutesTests {
             let tokenA = try await APIHarness.token(tenant: harness.tenantA)
             let tokenB = try await APIHarness.token(tenant: harness.tenantB)
             try await harness.app().test(.router) { client in
-                let created = try await client.call(.post, "/api/properties", token: tokenA, json: #"{"externalRef":"A-1","title":"A","propertyType":"house"}"#)
+                let created = try await client.call(
+                    .post, "/api/properties", token: tokenA, json: #"{"externalRef":"A-1","title":"A","propertyType":"house"}"#)
                 let id = try #require((created.body["property"] as? [String: Any])?["id"] as? String)
                 #expect(try await client.call(.get, "/api/properties/\(id)", token: tokenB).status == .notFound)
                 #expect(try await client.call(.patch, "/api/properties/\(id)", token: tokenB, json: #"{"title":"B"}"#).status == .notFound)
@@ -100,9 +107,11 @@ struct PropertyRoutesTests {
             let tokenA = try await APIHarness.token(tenant: harness.tenantA, role: "member")
             let tokenB = try await APIHarness.token(tenant: harness.tenantB)
             try await harness.app().test(.router) { client in
-                let accepted = try await Self.upload(client, token: tokenA, body: """
-                    [{"external_ref":"J-1","title":"One","property_type":"house"}]
-                    """, contentType: "application/json")
+                let accepted = try await Self.upload(
+                    client, token: tokenA,
+                    body: """
+                        [{"external_ref":"J-1","title":"One","property_type":"house"}]
+                        """, contentType: "application/json")
                 #expect(accepted.status == .accepted, "\(accepted.body)")
                 let record = try #require(accepted.body["import"] as? [String: Any])
                 let id = try #require(record["id"] as? String)

@@ -70,7 +70,8 @@ struct StreamAndUploadLimitsTests {
                     #expect(answer.0 == .conflict, "\(id)")
                     #expect(answer.1.contains("past the end"))
                 }
-                let malformed = try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(token)", .lastEventID: "1-2-3"]) {
+                let malformed = try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(token)", .lastEventID: "1-2-3"])
+                {
                     $0.status
                 }
                 #expect(malformed == .badRequest)
@@ -118,7 +119,8 @@ struct StreamAndUploadLimitsTests {
                 let headless = try await Self.upload(client, token: token, type: "text/csv", "title,type\nA,house\n")
                 #expect(headless.0 == .badRequest)
                 #expect(headless.1.contains("names no external_ref column"))
-                #expect(try await Self.upload(client, token: token, type: "application/json", #"[{"ref":"A"},{"ref":"B"},{"ref":"C"}]"#).0 == .accepted)
+                #expect(
+                    try await Self.upload(client, token: token, type: "application/json", #"[{"ref":"A"},{"ref":"B"},{"ref":"C"}]"#).0 == .accepted)
                 let bad: [(String, String)] = [
                     (#"[{"ref":"A"},{"ref":"B"},{"ref":"C"},{"ref":"D"}]"#, "more than 3 rows"),
                     (#"[]"#, "non-empty array of objects"), (#"[1]"#, "non-empty array of objects"), (#"{"ref":"A"}"#, "non-empty array"),

@@ -82,10 +82,11 @@ struct AgentLoopTests {
         #expect(summary.outcome == .completed(output: "Lyon has 3."))
         #expect(journal.all.map(\.kind) == [.modelResponse, .toolResult, .modelResponse])
         #expect(journal.all.map(\.sequence) == [1, 2, 3])
-        #expect(journal.all.allSatisfy { step in
-            guard let started = step.startedAt, let finished = step.finishedAt else { return false }
-            return started <= finished
-        })
+        #expect(
+            journal.all.allSatisfy { step in
+                guard let started = step.startedAt, let finished = step.finishedAt else { return false }
+                return started <= finished
+            })
         #expect(journal.all[1].toolResult?.content == #"{"count":3}"#)
         #expect((summary.promptTokens, summary.completionTokens, summary.modelCalls) == (30, 5, 2))
         #expect(tool.calls.withLock { $0 } == ["r1-2"])
@@ -153,15 +154,19 @@ struct AgentLoopTests {
 
     @Test func limitsEndTheRun() async throws {
         let looping = (1...20).map { Self.toolStep("c\($0)", #"{"city":"Lyon"}"#) }
-        let steps = try await AgentLoop(agent: Self.agent, provider: ScriptedModelProvider(steps: looping), tools: [CityTool()], journal: MemoryJournal(), runID: "r")
-            .run(input: "q", deadline: Self.later)
+        let steps = try await AgentLoop(
+            agent: Self.agent, provider: ScriptedModelProvider(steps: looping), tools: [CityTool()], journal: MemoryJournal(), runID: "r"
+        )
+        .run(input: "q", deadline: Self.later)
         #expect(steps.outcome == .limitReached("the agent reached its limit of 5 steps"))
         #expect(steps.modelCalls == 5)
 
         var thrifty = Self.agent
         thrifty.maxTokens = 25
-        let tokens = try await AgentLoop(agent: thrifty, provider: ScriptedModelProvider(steps: looping), tools: [CityTool()], journal: MemoryJournal(), runID: "r")
-            .run(input: "q", deadline: Self.later)
+        let tokens = try await AgentLoop(
+            agent: thrifty, provider: ScriptedModelProvider(steps: looping), tools: [CityTool()], journal: MemoryJournal(), runID: "r"
+        )
+        .run(input: "q", deadline: Self.later)
         #expect(tokens.outcome == .limitReached("the agent used its budget of 25 tokens"))
         #expect(tokens.modelCalls == 3)
 
@@ -174,8 +179,10 @@ struct AgentLoopTests {
     @Test func cancellationIsObservedBetweenStepsAndDuringAModelCall() async throws {
         let journal = MemoryJournal()
         let tool = CityTool { journal.cancelled.withLock { $0 = true } }
-        let between = try await AgentLoop(agent: Self.agent, provider: ScriptedModelProvider(steps: Self.script), tools: [tool], journal: journal, runID: "r")
-            .run(input: "q", deadline: Self.later)
+        let between = try await AgentLoop(
+            agent: Self.agent, provider: ScriptedModelProvider(steps: Self.script), tools: [tool], journal: journal, runID: "r"
+        )
+        .run(input: "q", deadline: Self.later)
         #expect(between.outcome == .cancelled)
         #expect(journal.all.count == 2)
 

@@ -32,7 +32,8 @@ final class FakeModelServer: Sendable {
                 state.received.append((headers, object))
                 return state.answers.isEmpty ? (500, #"{"error":{"message":"no scripted answer"}}"#) : state.answers.removeFirst()
             }
-            return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+            return Response(
+                status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         let (port, task) = await LocalHTTPServer.start(router, label: "test.model")
         server.task.withLock { $0 = task }
@@ -42,4 +43,3 @@ final class FakeModelServer: Sendable {
 
     func stop() { task.withLock { $0?.cancel() } }
 }
-

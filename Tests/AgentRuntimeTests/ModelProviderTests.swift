@@ -95,11 +95,12 @@ struct ModelProviderTests {
     }
 
     @Test func scriptedProviderReplaysItsScript() async throws {
-        let provider = try ScriptedModelProvider(json: """
-            [{"toolCalls":[{"id":"t1","name":"get_intervention","arguments":"{}"}],"usage":{"promptTokens":3,"completionTokens":1}},
-             {"error":{"status":503,"message":"overloaded"}},
-             {"content":"done"}]
-            """)
+        let provider = try ScriptedModelProvider(
+            json: """
+                [{"toolCalls":[{"id":"t1","name":"get_intervention","arguments":"{}"}],"usage":{"promptTokens":3,"completionTokens":1}},
+                 {"error":{"status":503,"message":"overloaded"}},
+                 {"content":"done"}]
+                """)
         let first = try await provider.complete(ModelRequest(model: "script", messages: [.user("go")]))
         #expect(first.message.toolCalls.first?.name == "get_intervention")
         #expect(first.usage.promptTokens == 3)

@@ -34,9 +34,10 @@ struct AgentCrashTests {
             try Data(script.utf8).write(to: URL(fileURLWithPath: "\(scripts)/slow.json"))
             let agentID = UUID(), runID = UUID()
             try await database.runtime.withTenant(tenant) { tx in
-                try await tx.insertAgent(AgentRecord(
-                    id: agentID, name: "crash", instructions: "", provider: "scripted", model: "slow",
-                    tools: ["list_interventions", "notify_intervention"], maxSteps: 5, maxTokens: 1_000, timeoutSeconds: 300))
+                try await tx.insertAgent(
+                    AgentRecord(
+                        id: agentID, name: "crash", instructions: "", provider: "scripted", model: "slow",
+                        tools: ["list_interventions", "notify_intervention"], maxSteps: 5, maxTokens: 1_000, timeoutSeconds: 300))
                 try await tx.insertAgentRun(id: runID, agentID: agentID, prompt: "Schedule the roof.", createdBy: nil)
             }
 
@@ -54,11 +55,13 @@ struct AgentCrashTests {
                 defer { group.cancelAll() }
                 let runs = try Queue(name: QueueName.agentRuns, redis: redis, options: .init(prefix: prefix), logger: Self.logger)
                 let notifications = try Queue(name: QueueName.notifications, redis: redis, options: .init(prefix: prefix), logger: Self.logger)
-                let job = try await runs.add(AgentRunJob.name, data: AgentRunJob(tenantID: tenant, runID: runID),
+                let job = try await runs.add(
+                    AgentRunJob.name, data: AgentRunJob(tenantID: tenant, runID: runID),
                     options: .init(attempts: 3, tenantID: tenant.description))
 
                 let first = try ChildProcess(ChildProcess.obotcallPath, arguments, environment: environment)
-                #expect(try await ImportCrashTests.eventually { try await Self.steps(database, runID).count >= 4 },
+                #expect(
+                    try await ImportCrashTests.eventually { try await Self.steps(database, runID).count >= 4 },
                     "first worker: \(first.standardError.suffix(2_000))")
                 // The third model call takes 6 s: the worker dies in the middle of it.
                 first.signal(SIGKILL)
@@ -68,7 +71,8 @@ struct AgentCrashTests {
 
                 let second = try ChildProcess(ChildProcess.obotcallPath, arguments, environment: environment)
                 defer { second.signal(SIGKILL) }
-                #expect(try await ImportCrashTests.eventually(timeout: .seconds(120)) { try await runs.state(of: job.id) == .completed },
+                #expect(
+                    try await ImportCrashTests.eventually(timeout: .seconds(120)) { try await runs.state(of: job.id) == .completed },
                     "second worker: \(second.standardError.suffix(2_000))")
                 let after = try await Self.steps(database, runID)
                 #expect(after.count == 5)

@@ -41,12 +41,14 @@ struct BinaryStackTests {
 
             let port = try await Self.freePort()
             let opsPort = try await Self.freePort()
-            let api = try ChildProcess(ChildProcess.obotcallPath, ["api", "--port", "\(port)", "--ops-port", "\(opsPort)"], environment: [
-                "DATABASE_URL": database.runtimeURL.absoluteString,
-                "REDIS_URL": try TestEnvironment.redisURL(),
-                "JWT_SECRET": Self.secret,
-                "QUEUE_PREFIX": "stack\(UUID().uuidString.prefix(6).lowercased())",
-            ])
+            let api = try ChildProcess(
+                ChildProcess.obotcallPath, ["api", "--port", "\(port)", "--ops-port", "\(opsPort)"],
+                environment: [
+                    "DATABASE_URL": database.runtimeURL.absoluteString,
+                    "REDIS_URL": try TestEnvironment.redisURL(),
+                    "JWT_SECRET": Self.secret,
+                    "QUEUE_PREFIX": "stack\(UUID().uuidString.prefix(6).lowercased())",
+                ])
             let ready = try await Self.waitForReady(port: port)
             #expect(ready?.status == "ready", "api stderr: \(api.standardError)")
             #expect(ready?.checks["postgres"]?.status == "up")

@@ -42,8 +42,9 @@ struct ComposeFileTests {
         }
         #expect(seen >= 3)
         let api = try #require(try Self.services()["api"]?["environment"] as? [String: Any])
-        let url = try DatabaseURL(try #require(api["DATABASE_URL"] as? String)
-            .replacingOccurrences(of: #"\$\{[^}]*\}"#, with: "secret", options: .regularExpression))
+        let url = try DatabaseURL(
+            try #require(api["DATABASE_URL"] as? String)
+                .replacingOccurrences(of: #"\$\{[^}]*\}"#, with: "secret", options: .regularExpression))
         #expect(url.minimumConnections == url.maximumConnections)
         #expect(url.keepAliveSeconds == nil)
     }

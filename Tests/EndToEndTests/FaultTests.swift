@@ -94,24 +94,33 @@ import TestSupport
                 defer { group.cancelAll() }
                 let queue = try Queue(name: QueueName.notifications, redis: client, logger: logger)
                 let payload = NotificationJob(tenantID: tenant, interventionID: intervention, event: .scheduled)
-                let ids = Set(try await queue.addBulk(try (0..<8).map { _ in
-                    try NewJob(name: NotificationJob.name, data: payload, options: .init(
-                        jobID: "notify-\(UUID.random().lowercasedText)", attempts: 3, tenantID: tenant.description))
-                }).map(\.id))
-                let worker = try ChildProcess(ChildProcess.obotcallPath, [
-                    "worker", "--queue", "\(QueueName.notifications):10", "--metrics-port", "0", "--lock-duration", "2",
-                ], environment: [
-                    "DATABASE_URL": database.runtimeURL.absoluteString, "REDIS_URL": redis.url, "WEBHOOK_ALLOW_PRIVATE": "1",
-                ])
+                let ids = Set(
+                    try await queue.addBulk(
+                        try (0..<8).map { _ in
+                            try NewJob(
+                                name: NotificationJob.name, data: payload,
+                                options: .init(
+                                    jobID: "notify-\(UUID.random().lowercasedText)", attempts: 3, tenantID: tenant.description))
+                        }
+                    ).map(\.id))
+                let worker = try ChildProcess(
+                    ChildProcess.obotcallPath,
+                    [
+                        "worker", "--queue", "\(QueueName.notifications):10", "--metrics-port", "0", "--lock-duration", "2",
+                    ],
+                    environment: [
+                        "DATABASE_URL": database.runtimeURL.absoluteString, "REDIS_URL": redis.url, "WEBHOOK_ALLOW_PRIVATE": "1",
+                    ])
                 defer { worker.signal(SIGKILL) }
                 #expect(try await eventually(timeout: .seconds(60)) { try await queue.counts().active == ids.count })
                 redis.kill()
                 // Down longer than a lock lasts: the locks are expired when the data comes back.
                 try await Task.sleep(for: .seconds(3))
                 try await redis.launch()
-                #expect(try await eventually(timeout: .seconds(60), every: .milliseconds(200)) {
-                    try await Self.completed(database, tenant: tenant) == ids
-                }, "worker: \(worker.standardError.suffix(2_000))")
+                #expect(
+                    try await eventually(timeout: .seconds(60), every: .milliseconds(200)) {
+                        try await Self.completed(database, tenant: tenant) == ids
+                    }, "worker: \(worker.standardError.suffix(2_000))")
                 #expect(try await eventually(timeout: .seconds(30)) { try await queue.counts().completed == ids.count })
                 let jobs = try await queue.jobs(ids: Array(ids))
                 #expect(jobs.count == ids.count)
@@ -154,28 +163,36 @@ import TestSupport
             }
             let prefix = "pg\(UUID().uuidString.prefix(6).lowercased())"
             let queue = try Queue(name: QueueName.notifications, redis: redis, options: .init(prefix: prefix), logger: logger)
-            let worker = try ChildProcess(ChildProcess.obotcallPath, [
-                "worker", "--queue", "\(QueueName.notifications):5", "--metrics-port", "0", "--queue-prefix", prefix,
-            ], environment: [
-                // Short deadlines, so the test does not wait out production's.
-                "DATABASE_URL": server.runtimeURL + "&call_timeout_seconds=3", "REDIS_URL": try TestEnvironment.redisURL(),
-                "WEBHOOK_ALLOW_PRIVATE": "1",
-            ])
+            let worker = try ChildProcess(
+                ChildProcess.obotcallPath,
+                [
+                    "worker", "--queue", "\(QueueName.notifications):5", "--metrics-port", "0", "--queue-prefix", prefix,
+                ],
+                environment: [
+                    // Short deadlines, so the test does not wait out production's.
+                    "DATABASE_URL": server.runtimeURL + "&call_timeout_seconds=3", "REDIS_URL": try TestEnvironment.redisURL(),
+                    "WEBHOOK_ALLOW_PRIVATE": "1",
+                ])
             defer { worker.signal(SIGKILL) }
             var ids: [String] = []
             for _ in 0..<40 {
-                ids.append(try await queue.add(NotificationJob.name, data: NotificationJob(
-                    tenantID: tenant, interventionID: intervention, event: .scheduled),
-                    options: .init(attempts: 3, tenantID: tenant.description)).id)
+                ids.append(
+                    try await queue.add(
+                        NotificationJob.name,
+                        data: NotificationJob(
+                            tenantID: tenant, interventionID: intervention, event: .scheduled),
+                        options: .init(attempts: 3, tenantID: tenant.description)
+                    ).id)
             }
             // Stop the server while jobs are running and some are done.
             #expect(try await eventually(timeout: .seconds(60)) { receiver.deliveries.count >= 5 })
             #expect(try await queue.counts().active > 0)
             try server.stopServer(mode: mode)
             // The outage lasts until the worker has noticed it (its jobs are being delayed).
-            #expect(try await eventually(timeout: .seconds(60), every: .milliseconds(100)) {
-                worker.standardError.contains("job delayed without counting an attempt")
-            })
+            #expect(
+                try await eventually(timeout: .seconds(60), every: .milliseconds(100)) {
+                    worker.standardError.contains("job delayed without counting an attempt")
+                })
             try server.startServer()
 
             let total = ids.count
@@ -187,7 +204,8 @@ import TestSupport
             #expect(all, "\(counts); worker: \(worker.standardError.suffix(2_000))")
             let recorded = try await owner.withTransaction { connection in
                 try await connection.query(
-                    "SELECT count(*)::int FROM public.job_results WHERE state = 'completed'", logger: logger).collect().first?.decode(Int.self)
+                    "SELECT count(*)::int FROM public.job_results WHERE state = 'completed'", logger: logger
+                ).collect().first?.decode(Int.self)
             }
             #expect(recorded == total)
             worker.signal(SIGTERM)
@@ -239,10 +257,11 @@ import TestSupport
             let completed = try await fixture.completed()
             #expect(completed == ids, "\(completed.count) of \(total) completed after \(kills) kills")
             #expect(kills >= 3, "the run ended before the faults it is about")
-            #expect(try await eventually(timeout: .seconds(60)) {
-                let counts = try await fixture.queue.counts()
-                return counts.completed == total && counts.active == 0 && counts.waiting == 0
-            })
+            #expect(
+                try await eventually(timeout: .seconds(60)) {
+                    let counts = try await fixture.queue.counts()
+                    return counts.completed == total && counts.active == 0 && counts.waiting == 0
+                })
             let keys = fixture.receiver.deliveries.compactMap { $0.headers["idempotency-key"] }
             #expect(Set(keys) == Set(ids.map { "\(QueueName.notifications):\($0)" }))
             // Duplicates are allowed (a kill after the delivery, before the acknowledgement),
@@ -294,9 +313,11 @@ import TestSupport
         func enqueue(_ count: Int, attempts: Int) async throws -> Set<String> {
             let payload = NotificationJob(tenantID: tenant, interventionID: intervention, event: .scheduled)
             let jobs = try (0..<count).map { _ in
-                try NewJob(name: NotificationJob.name, data: payload, options: .init(
-                    jobID: "notify-\(UUID.random().lowercasedText)", attempts: attempts, backoff: .fixed(.milliseconds(100)),
-                    tenantID: tenant.description))
+                try NewJob(
+                    name: NotificationJob.name, data: payload,
+                    options: .init(
+                        jobID: "notify-\(UUID.random().lowercasedText)", attempts: attempts, backoff: .fixed(.milliseconds(100)),
+                        tenantID: tenant.description))
             }
             return Set(try await queue.addBulk(jobs).map(\.id))
         }

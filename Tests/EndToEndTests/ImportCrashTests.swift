@@ -39,7 +39,8 @@ struct ImportCrashTests {
                 group.addTask { try await redis.run() }
                 defer { group.cancelAll() }
                 let queue = try Queue(name: QueueName.imports, redis: redis, options: .init(prefix: prefix), logger: Self.logger)
-                let job = try await queue.add(PropertyImportJob.name, data: PropertyImportJob(tenantID: tenant, importID: importID),
+                let job = try await queue.add(
+                    PropertyImportJob.name, data: PropertyImportJob(tenantID: tenant, importID: importID),
                     options: .init(attempts: 3, tenantID: tenant.description))
 
                 let first = try ChildProcess(ChildProcess.obotcallPath, arguments, environment: environment)
@@ -51,7 +52,8 @@ struct ImportCrashTests {
 
                 let second = try ChildProcess(ChildProcess.obotcallPath, arguments, environment: environment)
                 defer { second.signal(SIGKILL) }
-                #expect(try await Self.eventually(timeout: .seconds(120)) { try await queue.state(of: job.id) == .completed },
+                #expect(
+                    try await Self.eventually(timeout: .seconds(120)) { try await queue.state(of: job.id) == .completed },
                     "second worker: \(second.standardError.suffix(2_000))")
                 let (record, count) = try await database.runtime.withTenant(tenant) { tx in
                     (try await tx.propertyImport(importID), try await tx.propertyCount())
@@ -70,7 +72,7 @@ struct ImportCrashTests {
 
     static func committedBatches(_ database: TestDatabase, _ id: UUID) async throws -> Int {
         let rows = try await database.admin.client.query("SELECT committed_batches FROM immo_app.property_imports WHERE id = \(id)")
-        for try await (batches,) in rows.decode((Int,).self) { return batches }
+        for try await (batches, ) in rows.decode((Int,).self) { return batches }
         return 0
     }
 

@@ -25,9 +25,10 @@ struct QueueCommandTests {
             let list = try await ChildProcess.run(["queue", "list"], environment: environment)
             #expect(list.status == 0, "\(list.errors)")
             let line = try #require(list.output.split(separator: "\n").first { $0.hasPrefix(QueueName.imports) })
-            #expect(line.split(separator: " ", omittingEmptySubsequences: true).prefix(8) == [
-                "immo-imports", "running", "0", "0", "0", "0", "0", "1",
-            ])
+            #expect(
+                line.split(separator: " ", omittingEmptySubsequences: true).prefix(8) == [
+                    "immo-imports", "running", "0", "0", "0", "0", "0", "1",
+                ])
 
             let jobs = try await ChildProcess.run(["queue", "jobs", QueueName.imports, "--state", "failed"], environment: environment)
             #expect(jobs.output.contains("the CSV was empty"), "\(jobs.output)\(jobs.errors)")
@@ -49,7 +50,8 @@ struct QueueCommandTests {
 
             let again = try #require(try await queue.fetch(FetchOptions(token: "cli", lockDuration: .seconds(30))).job)
             _ = try await queue.complete(again, token: "cli")
-            let clean = try await ChildProcess.run(["queue", "clean", QueueName.imports, "--state", "completed", "--grace", "0"], environment: environment)
+            let clean = try await ChildProcess.run(
+                ["queue", "clean", QueueName.imports, "--state", "completed", "--grace", "0"], environment: environment)
             #expect(clean.output.contains("1 completed jobs deleted"), "\(clean.output)\(clean.errors)")
             #expect(try await queue.counts().completed == 0)
             try await queue.pause()

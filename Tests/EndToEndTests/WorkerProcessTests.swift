@@ -32,21 +32,27 @@ struct WorkerProcessTests {
             }
             let prefix = "e2e\(UUID().uuidString.prefix(6).lowercased())"
             let metricsPort = try await Self.freePort()
-            let worker = try ChildProcess(ChildProcess.obotcallPath, [
-                "worker", "--queue", "\(QueueName.notifications):2", "--metrics-port", "\(metricsPort)", "--metrics-host", "127.0.0.1",
-                "--queue-prefix", prefix, "--grace-period", "20",
-            ], environment: [
-                "DATABASE_URL": database.runtimeURL.absoluteString, "REDIS_URL": try TestEnvironment.redisURL(),
-                "WEBHOOK_ALLOW_PRIVATE": "1",
-            ])
+            let worker = try ChildProcess(
+                ChildProcess.obotcallPath,
+                [
+                    "worker", "--queue", "\(QueueName.notifications):2", "--metrics-port", "\(metricsPort)", "--metrics-host", "127.0.0.1",
+                    "--queue-prefix", prefix, "--grace-period", "20",
+                ],
+                environment: [
+                    "DATABASE_URL": database.runtimeURL.absoluteString, "REDIS_URL": try TestEnvironment.redisURL(),
+                    "WEBHOOK_ALLOW_PRIVATE": "1",
+                ])
 
             let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL()), logger: Self.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await redis.run() }
                 defer { group.cancelAll() }
                 let queue = try Queue(name: QueueName.notifications, redis: redis, options: .init(prefix: prefix), logger: Self.logger)
-                let id = try await queue.add(NotificationJob.name, data: NotificationJob(
-                    tenantID: tenant, interventionID: intervention, event: .scheduled), options: .init(tenantID: tenant.description)).id
+                let id = try await queue.add(
+                    NotificationJob.name,
+                    data: NotificationJob(
+                        tenantID: tenant, interventionID: intervention, event: .scheduled), options: .init(tenantID: tenant.description)
+                ).id
 
                 #expect(try await Self.eventually { try await queue.state(of: id) == .active })
                 // The running worker is "seen" by admins, and forgotten once it stops.
@@ -80,28 +86,35 @@ struct WorkerProcessTests {
             }
             let prefix = "m\(UUID().uuidString.prefix(6).lowercased())"
             let port = try await Self.freePort()
-            let worker = try ChildProcess(ChildProcess.obotcallPath, [
-                "worker", "--metrics-port", "\(port)", "--metrics-host", "127.0.0.1", "--queue-prefix", prefix,
-            ], environment: [
-                "DATABASE_URL": database.runtimeURL.absoluteString, "REDIS_URL": try TestEnvironment.redisURL(),
-                "WEBHOOK_ALLOW_PRIVATE": "1",
-            ])
+            let worker = try ChildProcess(
+                ChildProcess.obotcallPath,
+                [
+                    "worker", "--metrics-port", "\(port)", "--metrics-host", "127.0.0.1", "--queue-prefix", prefix,
+                ],
+                environment: [
+                    "DATABASE_URL": database.runtimeURL.absoluteString, "REDIS_URL": try TestEnvironment.redisURL(),
+                    "WEBHOOK_ALLOW_PRIVATE": "1",
+                ])
             defer { worker.signal(SIGKILL) }
             let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL()), logger: Self.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await redis.run() }
                 defer { group.cancelAll() }
                 let queue = try Queue(name: QueueName.notifications, redis: redis, options: .init(prefix: prefix), logger: Self.logger)
-                let id = try await queue.add(NotificationJob.name, data: NotificationJob(
-                    tenantID: tenant, interventionID: intervention, event: .completed), options: .init(tenantID: tenant.description)).id
+                let id = try await queue.add(
+                    NotificationJob.name,
+                    data: NotificationJob(
+                        tenantID: tenant, interventionID: intervention, event: .completed), options: .init(tenantID: tenant.description)
+                ).id
                 #expect(try await Self.eventually { try await queue.state(of: id) == .completed })
-                #expect(try await Self.eventually {
-                    let metrics = try await Self.get("http://127.0.0.1:\(port)/metrics")
-                    return metrics.split(separator: "\n").contains { line in
-                        line.hasPrefix("obotcall_jobs_processed_total{") && line.contains(#"name="intervention-notification""#)
-                            && line.contains(#"queue="inter-notifications""#) && line.hasSuffix(" 1")
-                    }
-                })
+                #expect(
+                    try await Self.eventually {
+                        let metrics = try await Self.get("http://127.0.0.1:\(port)/metrics")
+                        return metrics.split(separator: "\n").contains { line in
+                            line.hasPrefix("obotcall_jobs_processed_total{") && line.contains(#"name="intervention-notification""#)
+                                && line.contains(#"queue="inter-notifications""#) && line.hasSuffix(" 1")
+                        }
+                    })
                 let metrics = try await Self.get("http://127.0.0.1:\(port)/metrics")
                 #expect(metrics.contains("obotcall_job_duration_seconds"))
                 #expect(metrics.contains("obotcall_jobs_in_flight"))

@@ -24,12 +24,19 @@ import TestSupport
         case object([String: JSONValue]), array([JSONValue]), string(String), number(Double), bool(Bool), null
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if container.decodeNil() { self = .null }
-            else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-            else if let value = try? container.decode(Double.self) { self = .number(value) }
-            else if let value = try? container.decode(String.self) { self = .string(value) }
-            else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-            else { self = .object(try container.decode([String: JSONValue].self)) }
+            if container.decodeNil() {
+                self = .null
+            } else if let value = try? container.decode(Bool.self) {
+                self = .bool(value)
+            } else if let value = try? container.decode(Double.self) {
+                self = .number(value)
+            } else if let value = try? container.decode(String.self) {
+                self = .string(value)
+            } else if let value = try? container.decode([JSONValue].self) {
+                self = .array(value)
+            } else {
+                self = .object(try container.decode([String: JSONValue].self))
+            }
         }
         subscript(key: String) -> JSONValue? {
             if case .object(let object) = self { return object[key] }
@@ -47,24 +54,30 @@ import TestSupport
     @Test func pythonProducerSwiftConsumer() async throws {
         let url = try TestEnvironment.redisURL()
         try await QueueTesting.withQueue { (queue: Queue) async throws in
-            let ids = try await BullMQPeer.run(["add", url, queue.name, try Self.spec([
-                ("plain", 1, [:]), ("plain", 2, [:]), ("plain", 3, [:]),
-                ("later", 4, ["delay": 200]),
-                ("urgent", 5, ["priority": 1]), ("normal", 6, ["priority": 5]),
-                ("flaky", 7, ["attempts": 3, "backoff": ["type": "fixed", "delay": 50]]),
-            ])], as: [String].self)
+            let ids = try await BullMQPeer.run(
+                [
+                    "add", url, queue.name,
+                    try Self.spec([
+                        ("plain", 1, [:]), ("plain", 2, [:]), ("plain", 3, [:]),
+                        ("later", 4, ["delay": 200]),
+                        ("urgent", 5, ["priority": 1]), ("normal", 6, ["priority": 5]),
+                        ("flaky", 7, ["attempts": 3, "backoff": ["type": "fixed", "delay": 50]]),
+                    ]),
+                ], as: [String].self)
             #expect(ids.count == 7)
             try await QueueTesting.withProcessor(queue, options: .init(concurrency: 4)) { context in
                 let payload = try context.job.decodeData(Payload.self)
                 if context.job.name == "flaky" { throw NSError(domain: "swift", code: 1, userInfo: [NSLocalizedDescriptionKey: "swift says no"]) }
                 return #"{"by":"swift","n":\#(payload.n)}"#
             } _: { (_: QueueProcessor) async throws in
-                #expect(try await QueueTesting.eventually {
-                    let counts = try await queue.counts()
-                    return counts.completed == 6 && counts.failed == 1
-                })
+                #expect(
+                    try await QueueTesting.eventually {
+                        let counts = try await queue.counts()
+                        return counts.completed == 6 && counts.failed == 1
+                    })
             }
-            let seen = try await BullMQPeer.run(["inspect", url, queue.name, String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)], as: Inspection.self)
+            let seen = try await BullMQPeer.run(
+                ["inspect", url, queue.name, String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)], as: Inspection.self)
             #expect(seen.counts["completed"] == 6)
             #expect(seen.counts["failed"] == 1)
             for id in ids.prefix(6) {

@@ -4,10 +4,13 @@ import Testing
 /// Numbers a job, a producer or a request may carry, at their extremes: nothing traps.
 struct HostileValuesTests {
     @Test func jobFieldsBeyondExactIntegersAreIgnored() throws {
-        let job = try #require(Job(id: "1", queue: "q", fields: [
-            "name": "n", "timestamp": "1e300", "atm": "9223372036854775807", "ats": "-9223372036854775808",
-            "processedOn": "inf", "delay": "nan", "priority": "18446744073709551616",
-        ]))
+        let job = try #require(
+            Job(
+                id: "1", queue: "q",
+                fields: [
+                    "name": "n", "timestamp": "1e300", "atm": "9223372036854775807", "ats": "-9223372036854775808",
+                    "processedOn": "inf", "delay": "nan", "priority": "18446744073709551616",
+                ]))
         #expect(job.timestamp == 0)
         #expect(job.attemptsMade == 0)
         #expect(job.attemptsStarted == 0)

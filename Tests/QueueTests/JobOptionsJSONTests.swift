@@ -16,7 +16,9 @@ import Testing
 
     @Test func matchesJSONEncoderForRandomOptions() throws {
         var generator = SystemRandomNumberGenerator()
-        let keeps: [KeepJobs?] = [nil, .all, KeepJobs.none, .last(7), .age(seconds: 60, count: nil, limit: nil), .age(seconds: 5, count: 3, limit: 50)]
+        let keeps: [KeepJobs?] = [
+            nil, .all, KeepJobs.none, .last(7), .age(seconds: 60, count: nil, limit: nil), .age(seconds: 5, count: 3, limit: 50),
+        ]
         let ids: [String?] = [nil, "plain", "with \"quote\" and \\ slash", "tab\tnew\nline\r", "ctl\u{01}\u{1f}", "accents éà 日本 🚀"]
         for _ in 0..<500 {
             let options = JobOptions(
@@ -30,8 +32,9 @@ import Testing
                 removeOnComplete: keeps.randomElement(using: &generator)!,
                 removeOnFail: keeps.randomElement(using: &generator)!,
                 deduplication: Bool.random(using: &generator)
-                    ? .init(id: ids.compactMap { $0 }.randomElement(using: &generator)!, ttl: Bool.random(using: &generator) ? .seconds(3) : nil,
-                            extend: Bool.random(using: &generator), replace: Bool.random(using: &generator))
+                    ? .init(
+                        id: ids.compactMap { $0 }.randomElement(using: &generator)!, ttl: Bool.random(using: &generator) ? .seconds(3) : nil,
+                        extend: Bool.random(using: &generator), replace: Bool.random(using: &generator))
                     : nil,
                 keepLogs: Bool.random(using: &generator) ? Int.random(in: 0...1000, using: &generator) : nil,
                 timeout: Bool.random(using: &generator) ? .seconds(Int.random(in: 1...600, using: &generator)) : nil)
@@ -47,14 +50,18 @@ import Testing
     }
 
     @Test func textIsByteForByteTheEncoderText() throws {
-        let stored = StoredJobOptions(JobOptions(
-            jobID: "order-\"1\"", attempts: 5, backoff: .exponential(.seconds(2)),
-            removeOnComplete: .age(seconds: 604_800, count: 10_000, limit: nil), removeOnFail: .last(100)))
+        let stored = StoredJobOptions(
+            JobOptions(
+                jobID: "order-\"1\"", attempts: 5, backoff: .exponential(.seconds(2)),
+                removeOnComplete: .age(seconds: 604_800, count: 10_000, limit: nil), removeOnFail: .last(100)))
         #expect(stored.json() == (try Self.encoderJSON(stored)))
         #expect(StoredJobOptions(JobOptions()).json() == #"{"attempts":1,"delay":0}"#)
-        let flags = StoredJobOptions(JobOptions(
-            lifo: true, removeOnComplete: KeepJobs.none, removeOnFail: .all, deduplication: .init(id: "d", extend: true, replace: true)))
-        #expect(flags.json() == #"{"attempts":1,"de":{"extend":true,"id":"d","replace":true},"delay":0,"lifo":true,"removeOnComplete":true,"removeOnFail":false}"#)
+        let flags = StoredJobOptions(
+            JobOptions(
+                lifo: true, removeOnComplete: KeepJobs.none, removeOnFail: .all, deduplication: .init(id: "d", extend: true, replace: true)))
+        #expect(
+            flags.json()
+                == #"{"attempts":1,"de":{"extend":true,"id":"d","replace":true},"delay":0,"lifo":true,"removeOnComplete":true,"removeOnFail":false}"#)
     }
 
     @Test func escapesEveryControlCharacter() throws {

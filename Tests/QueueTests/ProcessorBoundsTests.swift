@@ -110,7 +110,9 @@ import TestSupport
             #expect(job.attemptsMade == 0)
             #expect(try Int(fromRESP: await queue.redis.execute(.exists([queue.keys.lock(added.id)]))) == 0)
             // The next worker runs it.
-            try await QueueTesting.withProcessor(queue) { _ in nil } _: { (_: QueueProcessor) async throws in
+            try await QueueTesting.withProcessor(queue) { _ in
+                nil
+            } _: { (_: QueueProcessor) async throws in
                 #expect(try await QueueTesting.eventually { try await queue.state(of: added.id) == .completed })
             }
         }

@@ -23,14 +23,23 @@ import Testing
         [
             ("add_jobs", AddJobsCall(timestamp: 1, entries: [try entry("a"), try entry("b")]), 2),
             ("fetch_job", FetchJobCall(now: 1, options: fetch), 0),
-            ("finish_job", FinishJobCall(
-                jobID: "j", now: 1, target: .completed, value: "null", token: "t", keep: .last(5), attempts: 3,
-                stacktrace: nil, fetchNext: fetch, metricsDataPoints: 60), 0),
-            ("finish_job", FinishJobCall(
-                jobID: "j", now: 1, target: .failed, value: "boom", token: "t", keep: .all, attempts: 3,
-                stacktrace: "[]", fetchNext: nil, metricsDataPoints: 0), 0),
-            ("retry_job", RetryJobCall(
-                jobID: "j", now: 1, token: "t", delayMilliseconds: 10, reason: "r", stacktrace: nil, countsAttempt: true), 0),
+            (
+                "finish_job",
+                FinishJobCall(
+                    jobID: "j", now: 1, target: .completed, value: "null", token: "t", keep: .last(5), attempts: 3,
+                    stacktrace: nil, fetchNext: fetch, metricsDataPoints: 60), 0
+            ),
+            (
+                "finish_job",
+                FinishJobCall(
+                    jobID: "j", now: 1, target: .failed, value: "boom", token: "t", keep: .all, attempts: 3,
+                    stacktrace: "[]", fetchNext: nil, metricsDataPoints: 0), 0
+            ),
+            (
+                "retry_job",
+                RetryJobCall(
+                    jobID: "j", now: 1, token: "t", delayMilliseconds: 10, reason: "r", stacktrace: nil, countsAttempt: true), 0
+            ),
             ("extend_locks", ExtendLocksCall(duration: .seconds(5), jobs: [("a", "t"), ("b", "t")]), 2),
             ("recover_stalled", RecoverStalledCall(maxStalledCount: 1, now: 1, interval: .seconds(30)), 0),
             ("pause_queue", PauseQueueCall(action: .pause), 0),
@@ -101,11 +110,14 @@ import Testing
             "admin_job": Set(AdminJobCall.Refusal.allCases.map(\.rawValue)),
             "admin_queue": Set(AdminQueueCall.Refusal.allCases.map(\.rawValue)),
         ]
-        for script in ["add_jobs", "fetch_job", "finish_job", "retry_job", "extend_locks", "recover_stalled", "pause_queue", "admin_job", "admin_queue"] {
+        for script in [
+            "add_jobs", "fetch_job", "finish_job", "retry_job", "extend_locks", "recover_stalled", "pause_queue", "admin_job", "admin_queue",
+        ] {
             let text = try Self.source(script)
             var returned = try Self.negativeReturns(text)
             if text.contains("releaseActiveJob(") { returned.formUnion(try Self.negativeReturns(library)) }
-            #expect(returned.isSubset(of: known[script] ?? []), "\(script) can return \(returned.subtracting(known[script] ?? []).sorted()) with no name")
+            #expect(
+                returned.isSubset(of: known[script] ?? []), "\(script) can return \(returned.subtracting(known[script] ?? []).sorted()) with no name")
         }
         // Each refusal decodes from the reply the script sends.
         for status in ActiveJobRelease.allCases {

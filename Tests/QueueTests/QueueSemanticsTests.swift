@@ -107,7 +107,9 @@ import TestSupport
 
     @Test func unrecoverableErrorsFailAtOnce() async throws {
         try await QueueTesting.withQueue { queue in
-            try await QueueTesting.withProcessor(queue) { _ in throw UnrecoverableJobError("payload is malformed") } _: { (_: QueueProcessor) async throws in
+            try await QueueTesting.withProcessor(queue) { _ in
+                throw UnrecoverableJobError("payload is malformed")
+            } _: { (_: QueueProcessor) async throws in
                 let added = try await queue.add("bad", data: Payload(n: 1), options: .init(attempts: 5))
                 #expect(try await QueueTesting.eventually { try await queue.state(of: added.id) == .failed })
                 let job = try #require(try await queue.job(added.id))
@@ -154,9 +156,10 @@ import TestSupport
             #expect(try await queue.redis.execute(RedisCommand("PTTL", [.string(key)]), as: Int.self) > 50_000)
             // The window ends (made to end now rather than waited for): the next add goes through.
             try await queue.redis.execute(RedisCommand("PEXPIRE", [.string(key), 1]))
-            #expect(try await QueueTesting.eventually {
-                try await queue.redis.execute(.exists([key]), as: Int.self) == 0
-            })
+            #expect(
+                try await QueueTesting.eventually {
+                    try await queue.redis.execute(.exists([key]), as: Int.self) == 0
+                })
             #expect(try await queue.add("t", data: Payload(n: 3), options: dedup).outcome == .added)
         }
     }
@@ -192,9 +195,10 @@ import TestSupport
             #expect(try await queue.fetch(dead).job?.id == added.id)
             // First check marks the active job as a suspect; once the lock lapses, the next check recovers it.
             #expect(try await queue.recoverStalled(interval: .milliseconds(1)).recovered.isEmpty)
-            #expect(try await QueueTesting.eventually {
-                try await queue.recoverStalled(interval: .milliseconds(1)).recovered == [added.id]
-            })
+            #expect(
+                try await QueueTesting.eventually {
+                    try await queue.recoverStalled(interval: .milliseconds(1)).recovered == [added.id]
+                })
             #expect(try await queue.state(of: added.id) == .waiting)
             let again = try #require(try await queue.fetch(QueueTesting.fetch).job)
             #expect(again.id == added.id)
@@ -210,9 +214,10 @@ import TestSupport
             for round in 1...2 {
                 #expect(try await queue.fetch(dead).job?.id == added.id, "round \(round)")
                 _ = try await queue.recoverStalled(maxStalledCount: 1, interval: .milliseconds(1))
-                #expect(try await QueueTesting.eventually {
-                    try await queue.recoverStalled(maxStalledCount: 1, interval: .milliseconds(1)).recovered == [added.id]
-                })
+                #expect(
+                    try await QueueTesting.eventually {
+                        try await queue.recoverStalled(maxStalledCount: 1, interval: .milliseconds(1)).recovered == [added.id]
+                    })
             }
             // Stalled twice with maxStalledCount 1: the next worker to fetch it fails it.
             let ran = Recorder<String>()
@@ -247,9 +252,10 @@ import TestSupport
             // Once renewals stop, the lock lapses and the job is recovered (a last, short renewal
             // lets it lapse soon).
             #expect(try await queue.extendLocks([(added.id, "alive")], duration: .milliseconds(200)).isEmpty)
-            #expect(try await QueueTesting.eventually {
-                try await queue.recoverStalled(interval: .milliseconds(1)).recovered == [added.id]
-            })
+            #expect(
+                try await QueueTesting.eventually {
+                    try await queue.recoverStalled(interval: .milliseconds(1)).recovered == [added.id]
+                })
         }
     }
 
@@ -385,9 +391,10 @@ import TestSupport
             let moved = try #require(try await queue.fetch(options).job)
             try await queue.redis.execute(.del([queue.keys.lock(moved.id)]))
             _ = try await queue.recoverStalled(interval: .milliseconds(1))
-            #expect(try await QueueTesting.eventually {
-                try await queue.recoverStalled(interval: .milliseconds(1)).recovered == [moved.id]
-            })
+            #expect(
+                try await QueueTesting.eventually {
+                    try await queue.recoverStalled(interval: .milliseconds(1)).recovered == [moved.id]
+                })
             #expect(try await queue.extendLocks([(moved.id, "alive")], duration: .seconds(60)) == [moved.id])
             let error = await #expect(throws: QueueError.self) { _ = try await queue.complete(moved, token: "alive") }
             #expect(error?.code == .lockLost)
@@ -524,10 +531,11 @@ import TestSupport
                 return nil
             } _: { (processor: QueueProcessor) async throws in
                 // Let the processor go idle (blocked on the marker), then add.
-                #expect(try await QueueTesting.eventually {
-                    let info = try await queue.redis.execute(RedisCommand("INFO", ["clients"]), as: String.self)
-                    return !info.contains("blocked_clients:0")
-                })
+                #expect(
+                    try await QueueTesting.eventually {
+                        let info = try await queue.redis.execute(RedisCommand("INFO", ["clients"]), as: String.self)
+                        return !info.contains("blocked_clients:0")
+                    })
                 let added = Queue.now()
                 try await queue.add("wake", data: Payload(n: 1))
                 #expect(try await QueueTesting.eventually { started.count == 1 })

@@ -44,7 +44,8 @@ enum QueueTesting {
         var cursor = "0"
         var found: [String] = []
         repeat {
-            let reply = try await queue.redis.execute(RedisCommand("SCAN", [.string(cursor), "MATCH", .string(queue.keys.base + "*"), "COUNT", 1000]))
+            let reply = try await queue.redis.execute(
+                RedisCommand("SCAN", [.string(cursor), "MATCH", .string(queue.keys.base + "*"), "COUNT", 1000]))
             guard case .array(let parts) = reply.value else { break }
             let items = Array(parts)
             cursor = try String(fromRESP: items[0])

@@ -91,14 +91,17 @@ struct TenantCountsTests {
             let stalled = try await Self.fetch(queue, token: "gone", lock: .milliseconds(50))
             try await Self.check(queue, "stalled job active")
             _ = try await queue.recoverStalled(interval: .milliseconds(1))
-            #expect(try await QueueTesting.eventually {
-                try await queue.redis.execute(RedisCommand("EXISTS", [.string(queue.keys.job(stalled.id) + ":lock")], keyArguments: 0..<1), as: Int.self) == 0
-            })
+            #expect(
+                try await QueueTesting.eventually {
+                    try await queue.redis.execute(
+                        RedisCommand("EXISTS", [.string(queue.keys.job(stalled.id) + ":lock")], keyArguments: 0..<1), as: Int.self) == 0
+                })
             let recovered = Recorder<String>()
-            #expect(try await QueueTesting.eventually {
-                for id in try await queue.recoverStalled(interval: .milliseconds(1)).recovered { recovered.append(id) }
-                return recovered.all.contains(stalled.id)
-            })
+            #expect(
+                try await QueueTesting.eventually {
+                    for id in try await queue.recoverStalled(interval: .milliseconds(1)).recovered { recovered.append(id) }
+                    return recovered.all.contains(stalled.id)
+                })
             try await Self.check(queue, "stalled recovery")
 
             _ = try await add("ta", .init(delay: .seconds(3_600)))

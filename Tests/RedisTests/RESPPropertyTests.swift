@@ -72,9 +72,10 @@ indirect enum ReplyTree: Equatable, CustomStringConvertible {
         case 7: return .set(children())
         case 8: return .push(children())
         default:
-            return .map((0..<Int(rng.next() % 4)).map { _ in
-                (random(depth: depth - 1, using: &rng), random(depth: depth - 1, using: &rng))
-            })
+            return .map(
+                (0..<Int(rng.next() % 4)).map { _ in
+                    (random(depth: depth - 1, using: &rng), random(depth: depth - 1, using: &rng))
+                })
         }
     }
 }

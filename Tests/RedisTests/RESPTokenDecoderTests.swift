@@ -36,8 +36,9 @@ struct RESPTokenDecoderTests {
         #expect(try decodeOne("#f\r\n").value == .boolean(false))
         #expect(try decodeOne(",3.25\r\n").value == .double(3.25))
         #expect(try decodeOne(",inf\r\n").value == .double(.infinity))
-        #expect(try decodeOne("(3492890328409238509324850943850943825024385\r\n").value
-            == .bigNumber(ByteBuffer(string: "3492890328409238509324850943850943825024385")))
+        #expect(
+            try decodeOne("(3492890328409238509324850943850943825024385\r\n").value
+                == .bigNumber(ByteBuffer(string: "3492890328409238509324850943850943825024385")))
         #expect(try decodeOne("!21\r\nSYNTAX invalid syntax\r\n").value == .bulkError(ByteBuffer(string: "SYNTAX invalid syntax")))
         #expect(try decodeOne("=15\r\ntxt:Some string\r\n").value == .verbatimString(ByteBuffer(string: "txt:Some string")))
         #expect(try String(fromRESP: decodeOne("=15\r\ntxt:Some string\r\n")) == "Some string")

@@ -46,9 +46,10 @@ struct RedisClientTests {
                 try await client.execute(.bzpopmin([key], timeout: .seconds(60)))
             }
             // Wait until the pop is parked on the server, then push from another connection.
-            #expect(try await RedisTesting.eventually {
-                try await RedisTesting.clients(named: name, on: client).contains { $0.contains("cmd=bzpopmin") }
-            })
+            #expect(
+                try await RedisTesting.eventually {
+                    try await RedisTesting.clients(named: name, on: client).contains { $0.contains("cmd=bzpopmin") }
+                })
             // Ordinary commands are not delayed by the blocked connection.
             #expect(try await client.execute(.ping(), as: String.self) == "PONG")
             _ = try await RedisTesting.withClient { other in try await other.execute(.zadd(key, score: 1, member: "job-1")) }
@@ -117,16 +118,18 @@ struct RedisClientTests {
             let key = RedisTesting.uniquePrefix() + "never"
             // Blocks far longer than the checks below wait, so only closing the connection ends it.
             let blocked = Task { try await client.execute(.bzpopmin([key], timeout: .seconds(600))) }
-            #expect(try await RedisTesting.eventually {
-                try await RedisTesting.clients(named: name, on: client).contains { $0.contains("cmd=bzpopmin") }
-            })
+            #expect(
+                try await RedisTesting.eventually {
+                    try await RedisTesting.clients(named: name, on: client).contains { $0.contains("cmd=bzpopmin") }
+                })
             blocked.cancel()
             await #expect(throws: CancellationError.self) { try await blocked.value }
             // The cancelled connection is closed, not handed to anyone else (a loaded machine may
             // take a while to show it).
-            #expect(try await RedisTesting.eventually(timeout: .seconds(60)) {
-                try await !RedisTesting.clients(named: name, on: client).contains { $0.contains("cmd=bzpopmin") }
-            })
+            #expect(
+                try await RedisTesting.eventually(timeout: .seconds(60)) {
+                    try await !RedisTesting.clients(named: name, on: client).contains { $0.contains("cmd=bzpopmin") }
+                })
             #expect(try await client.execute(.ping(), as: String.self) == "PONG")
             #expect(try await client.execute(.bzpopmin([key], timeout: .milliseconds(10))).value == .null)
         }
@@ -157,9 +160,10 @@ struct RedisClientTests {
             // Held until the ZADD below, however slow the machine.
             let holder = Task { try await client.execute(.bzpopmin([key], timeout: .seconds(120))) }
             // The one leasable connection is busy: the next lease times out.
-            #expect(try await RedisTesting.eventually {
-                try await RedisTesting.clients(named: name, on: client).contains { $0.contains("cmd=bzpopmin") }
-            })
+            #expect(
+                try await RedisTesting.eventually {
+                    try await RedisTesting.clients(named: name, on: client).contains { $0.contains("cmd=bzpopmin") }
+                })
             let error = await #expect(throws: RedisClientError.self) {
                 try await client.withConnection { try await $0.execute(.ping()) }
             }
@@ -189,9 +193,10 @@ struct RedisClientTests {
             }
             #expect(try await RedisTesting.clients(named: name, on: client).count >= 2)
             // Generous: on a loaded 2-core machine the reaper's turn can come late.
-            #expect(try await RedisTesting.eventually(timeout: .seconds(60)) {
-                try await RedisTesting.clients(named: name, on: client).count == 1
-            })
+            #expect(
+                try await RedisTesting.eventually(timeout: .seconds(60)) {
+                    try await RedisTesting.clients(named: name, on: client).count == 1
+                })
         }
     }
 }

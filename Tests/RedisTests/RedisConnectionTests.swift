@@ -31,7 +31,9 @@ struct RedisConnectionTests {
         let connection = Task { try await RedisConnection.establish(on: channel, id: 1, configuration: configuration, logger: Self.logger) }
 
         let hello = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
-        #expect(String(buffer: hello) == "*7\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$4\r\nAUTH\r\n$6\r\nworker\r\n$6\r\ns3cret\r\n$7\r\nSETNAME\r\n$12\r\nobotcall-api\r\n")
+        #expect(
+            String(buffer: hello)
+                == "*7\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$4\r\nAUTH\r\n$6\r\nworker\r\n$6\r\ns3cret\r\n$7\r\nSETNAME\r\n$12\r\nobotcall-api\r\n")
         try await channel.writeInbound(ByteBuffer(string: "%1\r\n+proto\r\n:3\r\n"))
         let select = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
         #expect(String(buffer: select) == "*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n")

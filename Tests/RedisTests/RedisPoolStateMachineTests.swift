@@ -28,9 +28,10 @@ struct RedisPoolStateMachineTests {
         shared: Int = 1, minimum: Int = 0, maximumLeased: Int = 2, idleTimeout: Duration = .seconds(60),
         leaseTimeout: Duration = .seconds(10), backoff: (Duration, Duration) = (.milliseconds(50), .seconds(5))
     ) -> Pool {
-        Pool(options: .init(
-            sharedConnections: shared, minimumConnections: minimum, maximumLeased: maximumLeased,
-            idleTimeout: idleTimeout, leaseTimeout: leaseTimeout, backoffInitial: backoff.0, backoffMaximum: backoff.1))
+        Pool(
+            options: .init(
+                sharedConnections: shared, minimumConnections: minimum, maximumLeased: maximumLeased,
+                idleTimeout: idleTimeout, leaseTimeout: leaseTimeout, backoffInitial: backoff.0, backoffMaximum: backoff.1))
     }
 
     static func at(_ seconds: Double) -> FakeInstant { FakeInstant(offset: .milliseconds(Int64(seconds * 1_000))) }

@@ -12,7 +12,9 @@ struct RedisServerLifecycleTests {
         try await RedisTesting.withClient(url: "redis://:s3cret-pass@127.0.0.1:\(server.port)") { (client: RedisClient) async throws in
             #expect(try await client.execute(.ping(), as: String.self) == "PONG")
         }
-        try await RedisTesting.withClient(url: "redis://:wrong@127.0.0.1:\(server.port)", configure: { $0.pool.reconnectBackoff = (.milliseconds(1), .milliseconds(5)) }) { (client: RedisClient) async throws in
+        try await RedisTesting.withClient(
+            url: "redis://:wrong@127.0.0.1:\(server.port)", configure: { $0.pool.reconnectBackoff = (.milliseconds(1), .milliseconds(5)) }
+        ) { (client: RedisClient) async throws in
             let error = await #expect(throws: RedisClientError.self) { try await client.execute(.ping()) }
             #expect(error?.code == .handshakeFailed)
             #expect(error?.message.contains("WRONGPASS") == true)
@@ -64,17 +66,20 @@ struct RedisServerLifecycleTests {
         openssl.waitUntilExit()
         try #require(openssl.terminationStatus == 0, "openssl could not make a test certificate")
         let port = try await Self.freePort()
-        let server = try await RedisServerProcess.start(configuration: [
-            "port 0", "tls-port \(port)", "tls-cert-file \(directory)/cert.pem", "tls-key-file \(directory)/key.pem",
-            "tls-ca-cert-file \(directory)/cert.pem", "tls-auth-clients no",
-        ], port: port)
+        let server = try await RedisServerProcess.start(
+            configuration: [
+                "port 0", "tls-port \(port)", "tls-cert-file \(directory)/cert.pem", "tls-key-file \(directory)/key.pem",
+                "tls-ca-cert-file \(directory)/cert.pem", "tls-auth-clients no",
+            ], port: port)
         defer { server.stop() }
         try await RedisTesting.withClient(url: "rediss://localhost:\(port)?ca=\(directory)/cert.pem") { (client: RedisClient) async throws in
             try await client.execute(.set("secure", "yes"))
             #expect(try await client.execute(.get("secure"), as: String.self) == "yes")
         }
         // A client that does not trust the certificate is refused.
-        _ = try await RedisTesting.withClient(url: "rediss://localhost:\(port)", configure: { $0.pool.reconnectBackoff = (.milliseconds(1), .milliseconds(5)) }) { (client: RedisClient) async throws in
+        _ = try await RedisTesting.withClient(
+            url: "rediss://localhost:\(port)", configure: { $0.pool.reconnectBackoff = (.milliseconds(1), .milliseconds(5)) }
+        ) { (client: RedisClient) async throws in
             await #expect(throws: (any Error).self) { try await client.execute(.ping()) }
         }
     }
@@ -82,16 +87,20 @@ struct RedisServerLifecycleTests {
     @Test func clientRecoversWhenTheServerRestarts() async throws {
         let server = try await RedisServerProcess.start()
         defer { server.stop() }
-        try await RedisTesting.withClient(url: server.url, configure: {
-            $0.pool.reconnectBackoff = (.milliseconds(20), .milliseconds(200))
-        }) { (client: RedisClient) async throws in
+        try await RedisTesting.withClient(
+            url: server.url,
+            configure: {
+                $0.pool.reconnectBackoff = (.milliseconds(20), .milliseconds(200))
+            }
+        ) { (client: RedisClient) async throws in
             try await client.execute(.set("before", "1"))
             // Blocked and in-flight commands fail with a connection error when the server dies.
             let blocked = Task { try await client.execute(.bzpopmin(["nothing"], timeout: .seconds(30))) }
-            #expect(try await RedisTesting.eventually {
-                let info = try await client.execute(RedisCommand("INFO", ["clients"]), as: String.self)
-                return info.contains("blocked_clients:1")
-            })
+            #expect(
+                try await RedisTesting.eventually {
+                    let info = try await client.execute(RedisCommand("INFO", ["clients"]), as: String.self)
+                    return info.contains("blocked_clients:1")
+                })
             server.kill()
             let error = await #expect(throws: RedisClientError.self) { try await blocked.value }
             #expect(error?.code == .connectionClosed)
@@ -99,9 +108,10 @@ struct RedisServerLifecycleTests {
             await #expect(throws: RedisClientError.self) { try await client.execute(.ping()) }
 
             try await server.launch()
-            #expect(try await RedisTesting.eventually {
-                try await client.execute(.ping(), as: String.self) == "PONG"
-            })
+            #expect(
+                try await RedisTesting.eventually {
+                    try await client.execute(.ping(), as: String.self) == "PONG"
+                })
             try await client.execute(.set("after", "2"))
             #expect(try await client.execute(.get("after"), as: String.self) == "2")
             // Leased connections recover too.
@@ -111,10 +121,13 @@ struct RedisServerLifecycleTests {
 
     @Test func unreachableServerIsAConnectError() async throws {
         let port = try await Self.freePort()
-        try await RedisTesting.withClient(url: "redis://127.0.0.1:\(port)", configure: {
-            $0.connectTimeout = .seconds(1)
-            $0.pool.reconnectBackoff = (.milliseconds(1), .milliseconds(5))
-        }) { (client: RedisClient) async throws in
+        try await RedisTesting.withClient(
+            url: "redis://127.0.0.1:\(port)",
+            configure: {
+                $0.connectTimeout = .seconds(1)
+                $0.pool.reconnectBackoff = (.milliseconds(1), .milliseconds(5))
+            }
+        ) { (client: RedisClient) async throws in
             let error = await #expect(throws: RedisClientError.self) { try await client.execute(.ping()) }
             #expect(error?.code == .connectFailed)
             #expect(error?.message.contains("127.0.0.1:\(port)") == true)

@@ -104,24 +104,28 @@ import TestSupport
                     return kinds
                 }
             }
-            #expect(try await eventually(timeout: .seconds(60), every: .milliseconds(50)) {
-                let sleeping = try await watcher.withTransaction { connection in
-                    try await connection.query("SELECT count(*)::int FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'", logger: Self.logger)
+            #expect(
+                try await eventually(timeout: .seconds(60), every: .milliseconds(50)) {
+                    let sleeping = try await watcher.withTransaction { connection in
+                        try await connection.query(
+                            "SELECT count(*)::int FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'", logger: Self.logger
+                        )
                         .collect().first?.decode(Int.self) ?? 0
-                }
-                return sleeping == calls
-            })
+                    }
+                    return sleeping == calls
+                })
             try server.stopServer(mode: mode)
             // Every call ends, and as unavailable (PostgresNIO's own transactions never end here).
             let kinds = try #require(try await cut.value(within: .seconds(60)), "calls still waiting a minute after the stop")
             #expect(kinds == Array(repeating: .unavailable, count: calls))
 
             try server.startServer()
-            #expect(try await eventually(timeout: .seconds(60), every: .milliseconds(50)) {
-                (try? await database.withTransaction { connection in
-                    try await connection.query("SELECT 1", logger: Self.logger).collect().count
-                }) == 1
-            })
+            #expect(
+                try await eventually(timeout: .seconds(60), every: .milliseconds(50)) {
+                    (try? await database.withTransaction { connection in
+                        try await connection.query("SELECT 1", logger: Self.logger).collect().count
+                    }) == 1
+                })
         }
     }
 }

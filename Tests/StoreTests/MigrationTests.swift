@@ -81,7 +81,7 @@ import TestSupport
             #expect(name == "9999_broken.sql")
             #expect(statement == 2)
             let rows = try await database.owner.client.query("SELECT to_regclass('public.half_done')::text")
-            for try await (table,) in rows.decode((String?,).self) { #expect(table == nil) }
+            for try await (table, ) in rows.decode((String?,).self) { #expect(table == nil) }
         }
     }
 
@@ -98,7 +98,7 @@ import TestSupport
             }
             #expect(reports.flatMap(\.applied).sorted() == files.map(\.name).sorted())
             let rows = try await database.owner.client.query("SELECT count(*)::int FROM public.schema_migrations")
-            for try await (count,) in rows.decode((Int,).self) { #expect(count == files.count) }
+            for try await (count, ) in rows.decode((Int,).self) { #expect(count == files.count) }
         }
     }
 

@@ -32,7 +32,8 @@ struct StoreErrorTests {
             try await TenantStore(database: database.owner).createTenant(id: tenant, slug: "check-test", name: "Check")
             let badType = await #expect(throws: StoreError.self) {
                 try await database.runtime.withTenant(tenant) { tx in
-                    try await tx.query("""
+                    try await tx.query(
+                        """
                         INSERT INTO immo_app.properties (tenant_id, external_ref, title, property_type)
                         VALUES (\(tenant.rawValue), 'REF-2', 'Castle', 'castle')
                         """)
@@ -100,11 +101,13 @@ struct StoreErrorTests {
         #expect(fixed.clientConfiguration().options.keepAliveBehavior == nil)
         let again = try DatabaseURL(fixed.absoluteString)
         #expect(again.minimumConnections == 10 && again.maximumConnections == 10 && again.keepAliveSeconds == nil)
-        #expect(try DatabaseURL("postgres://app@db/obotcall?pool_keepalive_seconds=5").clientConfiguration().options
-            .keepAliveBehavior?.frequency == .seconds(5))
+        #expect(
+            try DatabaseURL("postgres://app@db/obotcall?pool_keepalive_seconds=5").clientConfiguration().options
+                .keepAliveBehavior?.frequency == .seconds(5))
         // A minimum above the maximum is capped rather than refused.
-        #expect(try DatabaseURL("postgres://app@db/obotcall?pool_max_conns=4&pool_min_conns=8").clientConfiguration().options
-            .minimumConnections == 4)
+        #expect(
+            try DatabaseURL("postgres://app@db/obotcall?pool_max_conns=4&pool_min_conns=8").clientConfiguration().options
+                .minimumConnections == 4)
         for bad in ["pool_min_conns=-1", "pool_min_conns=x", "pool_keepalive_seconds=-5", "pool_keepalive_seconds=soon"] {
             #expect(throws: DatabaseURLError.self, "\(bad)") { try DatabaseURL("postgres://app@db/obotcall?\(bad)") }
         }

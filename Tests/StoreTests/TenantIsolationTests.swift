@@ -56,7 +56,7 @@ import TestSupport
 
     static func count(_ database: Database, _ sql: String) async throws -> Int {
         let rows = try await database.client.query(PostgresQuery(unsafeSQL: sql))
-        for try await (count,) in rows.decode((Int,).self) { return count }
+        for try await (count, ) in rows.decode((Int,).self) { return count }
         return -1
     }
 
@@ -99,10 +99,18 @@ import TestSupport
         let (visible, foreign, updated, deleted) = try await runtime.withTenant(tenant) { tx in
             let visible = try await tx.query(PostgresQuery(unsafeSQL: "SELECT 1 FROM \(table.qualified)")).count
             let foreign = try await tx.query(PostgresQuery(unsafeSQL: "SELECT 1 FROM \(table.qualified) WHERE tenant_id = '\(other)'")).count
-            let updated = mayUpdate == 0 ? 0 : try await tx.query(
-                PostgresQuery(unsafeSQL: "UPDATE \(table.qualified) SET tenant_id = tenant_id WHERE tenant_id = '\(other)' RETURNING 1")).count
-            let deleted = mayDelete == 0 ? 0 : try await tx.query(
-                PostgresQuery(unsafeSQL: "DELETE FROM \(table.qualified) WHERE tenant_id = '\(other)' RETURNING 1")).count
+            let updated =
+                mayUpdate == 0
+                ? 0
+                : try await tx.query(
+                    PostgresQuery(unsafeSQL: "UPDATE \(table.qualified) SET tenant_id = tenant_id WHERE tenant_id = '\(other)' RETURNING 1")
+                ).count
+            let deleted =
+                mayDelete == 0
+                ? 0
+                : try await tx.query(
+                    PostgresQuery(unsafeSQL: "DELETE FROM \(table.qualified) WHERE tenant_id = '\(other)' RETURNING 1")
+                ).count
             return (visible, foreign, updated, deleted)
         }
         #expect(visible == ownRows, "\(table): tenant A sees \(visible) rows, owns \(ownRows)")
@@ -113,11 +121,13 @@ import TestSupport
         // A copy of an own row, relabelled for the other tenant, must be refused.
         let insertError = await #expect(throws: StoreError.self, "\(table): tenant A inserted a row for tenant B") {
             try await runtime.withTenant(tenant) { tx in
-                try await tx.query(PostgresQuery(unsafeSQL: """
-                    INSERT INTO \(table.qualified)
-                    SELECT (jsonb_populate_record(NULL::\(table.qualified), to_jsonb(x) || jsonb_build_object('tenant_id', '\(other)'))).*
-                    FROM \(table.qualified) x LIMIT 1
-                    """))
+                try await tx.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            INSERT INTO \(table.qualified)
+                            SELECT (jsonb_populate_record(NULL::\(table.qualified), to_jsonb(x) || jsonb_build_object('tenant_id', '\(other)'))).*
+                            FROM \(table.qualified) x LIMIT 1
+                            """))
             }
         }
         #expect(insertError?.kind == .permissionDenied, "\(table): \(String(describing: insertError))")

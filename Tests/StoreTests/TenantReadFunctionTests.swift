@@ -40,8 +40,10 @@ import TestSupport
             for statement in SQLScript.statements(in: TenantIsolationTests.seed(tenant, tag: "a") + TenantIsolationTests.seed(other, tag: "b")) {
                 _ = try await database.admin.client.query(PostgresQuery(unsafeSQL: statement)).collect()
             }
-            let id = try #require(try await database.admin.client.query(
-                "SELECT id FROM inter_app.interventions WHERE tenant_id = \(tenant)").collect().first?.decode(UUID.self))
+            let id = try #require(
+                try await database.admin.client.query(
+                    "SELECT id FROM inter_app.interventions WHERE tenant_id = \(tenant)"
+                ).collect().first?.decode(UUID.self))
             // Inside the other tenant's transaction: the function reads as the tenant it is given,
             // and afterwards the transaction is the other tenant's again, for the policies too.
             let (read, setting, visibleAfter) = try await database.runtime.withTenant(TenantID(other)) { tx in

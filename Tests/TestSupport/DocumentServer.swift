@@ -15,7 +15,9 @@ public final class DocumentServer: Sendable {
     public var requests: Int { state.withLock { $0.requests } }
 
     public func serve(_ body: String, status: Int = 200) {
-        state.withLock { $0.body = body; $0.status = status }
+        state.withLock {
+            $0.body = body; $0.status = status
+        }
     }
 
     public static func start(_ body: String) async throws -> DocumentServer {

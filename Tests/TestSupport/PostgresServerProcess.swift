@@ -25,19 +25,31 @@ public final class PostgresServerProcess: Sendable {
         let directory = try TestEnvironment.scratchDirectory("pg")
         let server = PostgresServerProcess(port: try RedisServerProcess.freePort(), directory: directory, binaries: binaries)
         if getuid() == 0 { try run("/bin/chown", ["postgres", directory]) }
-        try server.asPostgres("\(binaries)/initdb", ["-D", directory + "/data", "-U", "postgres", "--auth=trust", "--encoding=UTF8",
-            "--locale=C.UTF-8", "--no-sync"])
+        try server.asPostgres(
+            "\(binaries)/initdb",
+            [
+                "-D", directory + "/data", "-U", "postgres", "--auth=trust", "--encoding=UTF8",
+                "--locale=C.UTF-8", "--no-sync",
+            ])
         try server.startServer()
-        try run("/usr/bin/psql", ["-X", "-q", "-h", "127.0.0.1", "-p", "\(server.port)", "-U", "postgres", "-d", "postgres",
-            "-v", "ON_ERROR_STOP=1", "-v", "owner_password=owner", "-v", "app_password=app", "-v", "database=obotcall",
-            "-f", TestEnvironment.repositoryRoot + "/deploy/postgres-roles.sql"])
+        try run(
+            "/usr/bin/psql",
+            [
+                "-X", "-q", "-h", "127.0.0.1", "-p", "\(server.port)", "-U", "postgres", "-d", "postgres",
+                "-v", "ON_ERROR_STOP=1", "-v", "owner_password=owner", "-v", "app_password=app", "-v", "database=obotcall",
+                "-f", TestEnvironment.repositoryRoot + "/deploy/postgres-roles.sql",
+            ])
         return server
     }
 
     /// Starts the (stopped) server again on the same port and data.
     public func startServer() throws {
-        try asPostgres("\(binaries)/pg_ctl", ["-D", directory + "/data", "-l", directory + "/postgres.log", "-w", "-t", "60", "-o",
-            "-c listen_addresses=127.0.0.1 -p \(port) -c unix_socket_directories=\(directory) -c fsync=off", "start"])
+        try asPostgres(
+            "\(binaries)/pg_ctl",
+            [
+                "-D", directory + "/data", "-l", directory + "/postgres.log", "-w", "-t", "60", "-o",
+                "-c listen_addresses=127.0.0.1 -p \(port) -c unix_socket_directories=\(directory) -c fsync=off", "start",
+            ])
     }
 
     /// Stops the server: `fast` terminates every session (57P01) and shuts down cleanly;

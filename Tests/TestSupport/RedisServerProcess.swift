@@ -30,10 +30,11 @@ public final class RedisServerProcess: Sendable {
     public var url: String { "redis://127.0.0.1:\(port)" }
 
     public func launch() async throws {
-        let config = [
-            "bind 127.0.0.1", "port \(port)", "daemonize no", "dir \(directory)", "save \"\"", "appendonly no",
-            "logfile \(directory)/redis.log", "unixsocket \(directory)/redis.sock", "unixsocketperm 700",
-        ] + extraConfiguration
+        let config =
+            [
+                "bind 127.0.0.1", "port \(port)", "daemonize no", "dir \(directory)", "save \"\"", "appendonly no",
+                "logfile \(directory)/redis.log", "unixsocket \(directory)/redis.sock", "unixsocketperm 700",
+            ] + extraConfiguration
         try config.joined(separator: "\n").write(toFile: directory + "/redis.conf", atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.which("redis-server"))
@@ -66,8 +67,10 @@ public final class RedisServerProcess: Sendable {
         while ContinuousClock.now < deadline {
             // Ready when the TCP port accepts (or, with `port 0`, not at all) and the unix socket exists.
             let socketReady = FileManager.default.fileExists(atPath: directory + "/redis.sock")
-            if socketReady, let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: port).get() {
+            if socketReady,
+                let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .connect(host: "127.0.0.1", port: port).get()
+            {
                 try? await channel.close()
                 return
             }

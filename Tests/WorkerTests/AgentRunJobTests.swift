@@ -107,13 +107,15 @@ import TestSupport
 
     @Test func toolsActOnTheRunsTenantOnlyAndEveryStepIsJournaled() async throws {
         try await Self.with { setup, queue, notifications in
-            let model = try Self.script(setup, [
-                Self.call("list_interventions", "{}"),
-                Self.call("get_intervention", #"{"id":"\#(setup.interventionB)"}"#),
-                Self.call("notify_intervention", #"{"id":"\#(setup.interventionA)","event":"completed"}"#),
-                Self.call("get_intervention", #"{"id":42}"#),
-                .init(content: "One boiler visit, customer notified.", usage: .init(promptTokens: 30, completionTokens: 8)),
-            ])
+            let model = try Self.script(
+                setup,
+                [
+                    Self.call("list_interventions", "{}"),
+                    Self.call("get_intervention", #"{"id":"\#(setup.interventionB)"}"#),
+                    Self.call("notify_intervention", #"{"id":"\#(setup.interventionA)","event":"completed"}"#),
+                    Self.call("get_intervention", #"{"id":42}"#),
+                    .init(content: "One boiler visit, customer notified.", usage: .init(promptTokens: 30, completionTokens: 8)),
+                ])
             let (runID, jobID) = try await Self.start(setup, queue, tenant: setup.tenantA, model: model, tools: AgentToolName.all)
             #expect(try await PropertyImportJobTests.finished(queue, jobID) == .completed)
             let (run, steps) = try await setup.database.runtime.withTenant(setup.tenantA) { tx in
@@ -124,7 +126,11 @@ import TestSupport
             #expect(run?.stepCount == 9)
             #expect(run?.promptTokens == 70)
             #expect(steps.map(\.sequence) == Array(1...9))
-            #expect(steps.map(\.kind) == ["model_response", "tool_result", "model_response", "tool_result", "model_response", "tool_result", "model_response", "tool_result", "model_response"])
+            #expect(
+                steps.map(\.kind) == [
+                    "model_response", "tool_result", "model_response", "tool_result", "model_response", "tool_result", "model_response",
+                    "tool_result", "model_response",
+                ])
             // Tenant A's agent sees A's intervention and never B's.
             #expect(steps[1].payload.contains("A-1") && !steps[1].payload.contains("B-SECRET"))
             #expect(steps[3].payload.contains("no intervention") && !steps[3].payload.contains("B-SECRET"))
@@ -144,13 +150,15 @@ import TestSupport
     /// Every tool, pointed at tenant B's data by tenant A's agent, finds nothing of B.
     @Test func noToolReachesAnotherTenantsData() async throws {
         try await Self.with { setup, queue, notifications in
-            let model = try Self.script(setup, [
-                Self.call("search_properties", #"{"city":"Lyon"}"#),
-                Self.call("get_intervention", #"{"id":"\#(setup.interventionB)"}"#),
-                Self.call("list_interventions", #"{"limit":50}"#),
-                Self.call("notify_intervention", #"{"id":"\#(setup.interventionB)","event":"cancelled"}"#),
-                .init(content: "done"),
-            ])
+            let model = try Self.script(
+                setup,
+                [
+                    Self.call("search_properties", #"{"city":"Lyon"}"#),
+                    Self.call("get_intervention", #"{"id":"\#(setup.interventionB)"}"#),
+                    Self.call("list_interventions", #"{"limit":50}"#),
+                    Self.call("notify_intervention", #"{"id":"\#(setup.interventionB)","event":"cancelled"}"#),
+                    .init(content: "done"),
+                ])
             let (runID, jobID) = try await Self.start(setup, queue, tenant: setup.tenantA, model: model, tools: AgentToolName.all)
             #expect(try await PropertyImportJobTests.finished(queue, jobID) == .completed)
             let steps = try await setup.database.runtime.withTenant(setup.tenantA) { tx in try await tx.agentRunSteps(runID) }
@@ -172,7 +180,8 @@ import TestSupport
             let (runID, jobID) = try await Self.start(setup, queue, tenant: setup.tenantA, model: model, tools: AgentToolName.all)
             let deadline = ContinuousClock.now + .seconds(60)
             while try await setup.database.runtime.withTenant(setup.tenantA, { tx in try await tx.agentRunSteps(runID) }).count < 2,
-                  ContinuousClock.now < deadline {
+                ContinuousClock.now < deadline
+            {
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(try await setup.database.runtime.withTenant(setup.tenantA) { tx in try await tx.requestAgentRunCancel(runID) })
@@ -187,7 +196,8 @@ import TestSupport
     @Test func limitsAndCancellationEndRunsWithTheirStatus() async throws {
         try await Self.with { setup, queue, _ in
             let looping = try Self.script(setup, (1...5).map { _ in Self.call("list_interventions", "{}") })
-            let (limited, limitedJob) = try await Self.start(setup, queue, tenant: setup.tenantA, model: looping, tools: AgentToolName.all, maxSteps: 2)
+            let (limited, limitedJob) = try await Self.start(
+                setup, queue, tenant: setup.tenantA, model: looping, tools: AgentToolName.all, maxSteps: 2)
             let (cancelled, cancelledJob) = try await Self.start(setup, queue, tenant: setup.tenantA, model: looping, tools: [], cancelFirst: true)
             let missing = "absent\(UUID().uuidString.prefix(4))"
             let (broken, brokenJob) = try await Self.start(setup, queue, tenant: setup.tenantA, model: missing, tools: [])
@@ -213,10 +223,12 @@ import TestSupport
     @Test func tokenBudgetsAreCheckedBeforeEveryModelCall() async throws {
         try await Self.with(budgets: TokenBudgetDefaults(daily: 1_000, monthly: 5_000)) { setup, queue, _ in
             try await TenantStore(database: setup.database.owner).setTokenBudget(tenant: setup.tenantA, daily: 10, monthly: nil)
-            let model = try Self.script(setup, [
-                Self.call("list_interventions", "{}"),
-                .init(content: "never asked", usage: .init(promptTokens: 30, completionTokens: 8)),
-            ])
+            let model = try Self.script(
+                setup,
+                [
+                    Self.call("list_interventions", "{}"),
+                    .init(content: "never asked", usage: .init(promptTokens: 30, completionTokens: 8)),
+                ])
             let (runA, jobA) = try await Self.start(setup, queue, tenant: setup.tenantA, model: model, tools: AgentToolName.all)
             #expect(try await PropertyImportJobTests.finished(queue, jobA) == .completed)
             let (run, usage) = try await setup.database.runtime.withTenant(setup.tenantA) { tx in

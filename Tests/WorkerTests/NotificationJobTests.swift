@@ -85,8 +85,11 @@ import TestSupport
 
     static func enqueue(_ queue: Queue, _ fixture: Fixture, attempts: Int = 3) async throws -> String {
         let payload = NotificationJob(tenantID: fixture.tenant, interventionID: fixture.intervention, event: .enRoute)
-        return try await queue.add(NotificationJob.name, data: payload, options: .init(
-            attempts: attempts, backoff: .fixed(.milliseconds(50)), tenantID: fixture.tenant.description)).id
+        return try await queue.add(
+            NotificationJob.name, data: payload,
+            options: .init(
+                attempts: attempts, backoff: .fixed(.milliseconds(50)), tenantID: fixture.tenant.description)
+        ).id
     }
 
     /// The job's state once it is completed or failed (or whatever it is after 30 s).
@@ -117,8 +120,10 @@ import TestSupport
                 #expect((json?["message"] as? String)?.contains("Ada is on the way") == true)
 
                 let (rows, result) = try await fixture.database.runtime.withTenant(fixture.tenant) { tx in
-                    (try await tx.notifications(interventionID: fixture.intervention),
-                     try await tx.jobResult(queue: QueueName.notifications, jobID: id))
+                    (
+                        try await tx.notifications(interventionID: fixture.intervention),
+                        try await tx.jobResult(queue: QueueName.notifications, jobID: id)
+                    )
                 }
                 #expect(rows.count == 1)
                 #expect(rows.first?.status == .delivered)
@@ -154,8 +159,10 @@ import TestSupport
                 #expect(try await Self.finished(queue, id) == .failed)
                 #expect(fixture.receiver.deliveries.count == 2)
                 let (rows, result) = try await fixture.database.runtime.withTenant(fixture.tenant) { tx in
-                    (try await tx.notifications(interventionID: fixture.intervention),
-                     try await tx.jobResult(queue: QueueName.notifications, jobID: id))
+                    (
+                        try await tx.notifications(interventionID: fixture.intervention),
+                        try await tx.jobResult(queue: QueueName.notifications, jobID: id)
+                    )
                 }
                 // Nothing will retry it: the row says so, not "retrying".
                 #expect(rows.map(\.status) == [.failed])
@@ -176,8 +183,10 @@ import TestSupport
                 #expect(job.attemptsMade == 1)
                 #expect(job.failedReason?.contains("HTTP 400") == true)
                 let (rows, result) = try await fixture.database.runtime.withTenant(fixture.tenant) { tx in
-                    (try await tx.notifications(interventionID: fixture.intervention),
-                     try await tx.jobResult(queue: QueueName.notifications, jobID: id))
+                    (
+                        try await tx.notifications(interventionID: fixture.intervention),
+                        try await tx.jobResult(queue: QueueName.notifications, jobID: id)
+                    )
                 }
                 #expect(rows.first?.status == .failed)
                 #expect(rows.first?.responseCode == 400)
@@ -232,8 +241,10 @@ import TestSupport
                 try await queue.retry(id)
                 #expect(try await QueueWaiting.eventually { try await queue.state(of: id) == .completed })
                 let (rows, result) = try await fixture.database.runtime.withTenant(fixture.tenant) { tx in
-                    (try await tx.notifications(interventionID: fixture.intervention),
-                     try await tx.jobResult(queue: QueueName.notifications, jobID: id))
+                    (
+                        try await tx.notifications(interventionID: fixture.intervention),
+                        try await tx.jobResult(queue: QueueName.notifications, jobID: id)
+                    )
                 }
                 #expect(fixture.receiver.deliveries.count == 1)
                 #expect(rows.count == 1)
@@ -245,10 +256,16 @@ import TestSupport
     @Test func unusableJobsFailAtOnceWithAClearReason() async throws {
         try await Self.withFixture(statuses: []) { fixture in
             try await Self.withWorker(fixture) { queue in
-                let missing = try await queue.add(NotificationJob.name, data: NotificationJob(
-                    tenantID: fixture.tenant, interventionID: UUID(), event: .completed), options: .init(attempts: 5, tenantID: fixture.tenant.description)).id
-                let malformed = try await queue.add(NotificationJob.name, json: #"{"tenantId":"\#(fixture.tenant)","event":"exploded"}"#,
-                    options: .init(attempts: 5, tenantID: fixture.tenant.description)).id
+                let missing = try await queue.add(
+                    NotificationJob.name,
+                    data: NotificationJob(
+                        tenantID: fixture.tenant, interventionID: UUID(), event: .completed),
+                    options: .init(attempts: 5, tenantID: fixture.tenant.description)
+                ).id
+                let malformed = try await queue.add(
+                    NotificationJob.name, json: #"{"tenantId":"\#(fixture.tenant)","event":"exploded"}"#,
+                    options: .init(attempts: 5, tenantID: fixture.tenant.description)
+                ).id
                 let unknown = try await queue.add("mystery", data: ["tenantId": fixture.tenant.description], options: .init(attempts: 5)).id
                 let untenanted = try await queue.add(NotificationJob.name, data: ["x": 1], options: .init(attempts: 5)).id
                 for id in [missing, malformed, unknown, untenanted] {
@@ -263,8 +280,10 @@ import TestSupport
                 #expect(try await queue.job(untenanted)?.failedReason?.contains("tenantId") == true)
                 // A job that names its tenant keeps its failure on record, malformed or not.
                 let (missingRow, malformedRow) = try await fixture.database.runtime.withTenant(fixture.tenant) { tx in
-                    (try await tx.jobResult(queue: QueueName.notifications, jobID: missing),
-                     try await tx.jobResult(queue: QueueName.notifications, jobID: malformed))
+                    (
+                        try await tx.jobResult(queue: QueueName.notifications, jobID: missing),
+                        try await tx.jobResult(queue: QueueName.notifications, jobID: malformed)
+                    )
                 }
                 #expect(missingRow?.state == .failed)
                 #expect(malformedRow?.state == .failed)
@@ -307,17 +326,21 @@ enum QueueWaiting {
                 try await tx.insertIntervention(.init(id: intervention, reference: "O-1", title: "Outage"))
                 try await tx.insertWebhookEndpoint(url: receiver.url)
             }
-            var runner = JobRunner(queue: QueueName.notifications, handlers: [NotificationHandler(policy: .init(allowPrivate: true))], database: runtime,
+            var runner = JobRunner(
+                queue: QueueName.notifications, handlers: [NotificationHandler(policy: .init(allowPrivate: true))], database: runtime,
                 workerID: "outage-worker", logger: logger)
             runner.unavailableDelay = .milliseconds(200)
             let configured = runner
-            let queue = try Queue(name: QueueName.notifications, redis: redis, options: .init(prefix: "o\(UUID().uuidString.prefix(6).lowercased())"), logger: logger)
+            let queue = try Queue(
+                name: QueueName.notifications, redis: redis, options: .init(prefix: "o\(UUID().uuidString.prefix(6).lowercased())"), logger: logger)
             let processor = QueueProcessor(queue: queue, options: .init(concurrency: 2), logger: logger) { try await configured.execute($0) }
             group.addTask { try await processor.run() }
 
             try server.stopServer()
-            let id = try await queue.add(NotificationJob.name, data: NotificationJob(tenantID: tenant, interventionID: intervention, event: .scheduled),
-                options: .init(attempts: 1, tenantID: tenant.description)).id
+            let id = try await queue.add(
+                NotificationJob.name, data: NotificationJob(tenantID: tenant, interventionID: intervention, event: .scheduled),
+                options: .init(attempts: 1, tenantID: tenant.description)
+            ).id
             // The job is taken while the database is down…
             #expect(try await QueueWaiting.eventually { (try await queue.job(id)?.attemptsStarted ?? 0) >= 1 })
             try server.startServer()

@@ -53,7 +53,8 @@ import TestSupport
         let importID = try await database.runtime.withTenant(tenant) { tx in
             try await tx.insertPropertyImport(format: format, source: Array(source.utf8), createdBy: nil)
         }
-        let job = try await queue.add(PropertyImportJob.name, data: PropertyImportJob(tenantID: tenant, importID: importID),
+        let job = try await queue.add(
+            PropertyImportJob.name, data: PropertyImportJob(tenantID: tenant, importID: importID),
             options: .init(attempts: 3, backoff: .fixed(.milliseconds(50)), tenantID: tenant.description))
         return (importID, job.id)
     }
@@ -132,12 +133,14 @@ import TestSupport
             let tenant = try await Self.tenant(database)
             try await Self.withWorker(database, batchSize: 2) { queue in
                 let rows = (1...9).map { "R-\($0),Home \($0),house,\($0)000" }.joined(separator: "\n")
-                let (importID, jobID) = try await Self.enqueue(queue, database, tenant: tenant, format: "csv",
+                let (importID, jobID) = try await Self.enqueue(
+                    queue, database, tenant: tenant, format: "csv",
                     source: "external_ref,title,property_type,price\n" + rows)
                 #expect(try await Self.finished(queue, jobID) == .completed)
                 // As if the worker crashed after committing two batches: the retry resumes at batch 2.
                 _ = try await database.admin.client.query(
-                    "UPDATE immo_app.property_imports SET status = 'running', committed_batches = 2 WHERE id = \(importID)").collect()
+                    "UPDATE immo_app.property_imports SET status = 'running', committed_batches = 2 WHERE id = \(importID)"
+                ).collect()
                 try await queue.retry(jobID)
                 #expect(try await QueueWaiting.eventually { try await queue.state(of: jobID) == .completed })
                 let (record, count) = try await database.runtime.withTenant(tenant) { tx in
@@ -167,7 +170,8 @@ import TestSupport
                 }
                 // Another tenant's import id is not found (row-level security), and not retried.
                 let other = try await Self.tenant(database)
-                let foreign = try await queue.add(PropertyImportJob.name, data: PropertyImportJob(tenantID: other, importID: noRef),
+                let foreign = try await queue.add(
+                    PropertyImportJob.name, data: PropertyImportJob(tenantID: other, importID: noRef),
                     options: .init(attempts: 3, tenantID: other.description))
                 #expect(try await Self.finished(queue, foreign.id) == .failed)
                 #expect(try await queue.job(foreign.id)?.failedReason?.contains("does not exist") == true)
@@ -259,8 +263,10 @@ extension PropertyImportJobTests {
                 let (importID, jobID) = try await Self.enqueue(queue, database, tenant: tenant, format: "csv", source: csv)
                 #expect(try await Self.finished(queue, jobID) == .completed)
                 let (record, page, tail) = try await database.runtime.withTenant(tenant) { tx in
-                    (try await tx.propertyImport(importID), try await tx.propertyImportErrors(importID, offset: 0, limit: 200),
-                     try await tx.propertyImportErrors(importID, offset: 990, limit: 200))
+                    (
+                        try await tx.propertyImport(importID), try await tx.propertyImportErrors(importID, offset: 0, limit: 200),
+                        try await tx.propertyImportErrors(importID, offset: 990, limit: 200)
+                    )
                 }
                 let result = try #require(record)
                 #expect(result.rejected == 2_500)
@@ -283,11 +289,13 @@ extension PropertyImportJobTests {
     @Test func anImportWhoseJobFailsForGoodEndsFailed() async throws {
         try await TestDatabase.with { database in
             _ = try await database.admin.withTransaction { connection in
-                try await connection.query("""
+                try await connection.query(
+                    """
                     CREATE FUNCTION immo_app.refuse_batches() RETURNS trigger LANGUAGE plpgsql AS $$
                     BEGIN RAISE EXCEPTION 'batches are refused in this test'; END $$
                     """, logger: Self.logger)
-                try await connection.query("""
+                try await connection.query(
+                    """
                     CREATE TRIGGER refuse_batches BEFORE UPDATE OF committed_batches ON immo_app.property_imports
                     FOR EACH ROW EXECUTE FUNCTION immo_app.refuse_batches()
                     """, logger: Self.logger)

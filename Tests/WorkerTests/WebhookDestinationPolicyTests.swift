@@ -3,18 +3,21 @@ import Testing
 
 /// Which addresses a tenant's webhook may reach, and the check on real URLs (DNS included).
 struct WebhookDestinationPolicyTests {
-    @Test(arguments: [
-        ([127, 0, 0, 1], false), ([10, 1, 2, 3], false), ([172, 16, 0, 1], false), ([172, 31, 255, 255], false),
-        ([172, 32, 0, 1], true), ([192, 168, 1, 1], false), ([169, 254, 169, 254], false), ([100, 64, 0, 1], false),
-        ([100, 128, 0, 1], true), ([0, 0, 0, 0], false), ([224, 0, 0, 1], false), ([255, 255, 255, 255], false),
-        ([8, 8, 8, 8], true), ([93, 184, 216, 34], true),
-    ] as [([UInt8], Bool)])
+    @Test(
+        arguments: [
+            ([127, 0, 0, 1], false), ([10, 1, 2, 3], false), ([172, 16, 0, 1], false), ([172, 31, 255, 255], false),
+            ([172, 32, 0, 1], true), ([192, 168, 1, 1], false), ([169, 254, 169, 254], false), ([100, 64, 0, 1], false),
+            ([100, 128, 0, 1], true), ([0, 0, 0, 0], false), ([224, 0, 0, 1], false), ([255, 255, 255, 255], false),
+            ([8, 8, 8, 8], true), ([93, 184, 216, 34], true),
+        ] as [([UInt8], Bool)])
     func ipv4(address: [UInt8], isPublic: Bool) {
         #expect(WebhookDestinationPolicy.isPublic(address) == isPublic)
     }
 
     @Test func ipv6() {
-        func v6(_ prefix: [UInt8], _ suffix: [UInt8] = []) -> [UInt8] { prefix + Array(repeating: 0, count: 16 - prefix.count - suffix.count) + suffix }
+        func v6(_ prefix: [UInt8], _ suffix: [UInt8] = []) -> [UInt8] {
+            prefix + Array(repeating: 0, count: 16 - prefix.count - suffix.count) + suffix
+        }
         #expect(!WebhookDestinationPolicy.isPublic(v6([], [1])))  // ::1
         #expect(!WebhookDestinationPolicy.isPublic(v6([])))  // ::
         #expect(!WebhookDestinationPolicy.isPublic(v6([0xfe, 0x80], [1])))  // link-local

@@ -8,6 +8,6 @@ import PackageDescription
 let package = Package(
     name: "openapi-generator-tool",
     dependencies: [
-        .package(url: "https://github.com/apple/swift-openapi-generator.git", exact: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-generator.git", exact: "1.14.3")
     ]
 )

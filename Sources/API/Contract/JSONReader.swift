@@ -113,7 +113,8 @@ struct JSONReader {
                 var code = hex4(index)
                 index += 4
                 if (0xD800...0xDBFF).contains(code), index + 6 <= raw.endIndex, raw[index] == UInt8(ascii: "\\"),
-                   raw[index + 1] == UInt8(ascii: "u") {
+                    raw[index + 1] == UInt8(ascii: "u")
+                {
                     let low = hex4(index + 2)
                     if (0xDC00...0xDFFF).contains(low) {
                         code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)

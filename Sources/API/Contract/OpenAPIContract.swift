@@ -84,7 +84,8 @@ public struct OpenAPIContract: Sendable {
             }
             var required = false
             if case .bool(let value)? = parameter["required"] { required = value }
-            return ParameterContract(name: name, location: location, required: required || location == .path, schema: parameter["schema"] ?? .object([:]))
+            return ParameterContract(
+                name: name, location: location, required: required || location == .path, schema: parameter["schema"] ?? .object([:]))
         }
     }
 

@@ -25,8 +25,8 @@ enum RFC3339 {
             return true
         }
         guard let year = digits(4), expect([0x2D]), let month = digits(2), expect([0x2D]), let day = digits(2),
-              expect([0x54, 0x74]), let hour = digits(2), expect([0x3A]), let minute = digits(2), expect([0x3A]),
-              let second = digits(2)
+            expect([0x54, 0x74]), let hour = digits(2), expect([0x3A]), let minute = digits(2), expect([0x3A]),
+            let second = digits(2)
         else { return nil }
         var fraction = 0.0
         if index < bytes.count, bytes[index] == 0x2E {
@@ -54,7 +54,7 @@ enum RFC3339 {
             return nil
         }
         guard index == bytes.count, (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day), hour < 24,
-              minute < 60, second < 60
+            minute < 60, second < 60
         else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds

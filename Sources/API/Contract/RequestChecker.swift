@@ -19,9 +19,10 @@ struct RequestChecker: Sendable {
             var values: [String]
             switch parameter.location {
             case .path:
-                values = pathParameters[parameter.name].map { raw in
-                    [raw.contains("%") ? (String(raw).removingPercentEncoding ?? String(raw)) : String(raw)]
-                } ?? []
+                values =
+                    pathParameters[parameter.name].map { raw in
+                        [raw.contains("%") ? (String(raw).removingPercentEncoding ?? String(raw)) : String(raw)]
+                    } ?? []
             case .query:
                 guard let found = query[parameter.name] else { values = []; break }
                 values = []
@@ -42,7 +43,8 @@ struct RequestChecker: Sendable {
                 continue
             }
             for text in values {
-                let value = try Self.typed(text, schema: (try? contract.validator.resolve(parameter.schema)) ?? parameter.schema, name: parameter.name)
+                let value = try Self.typed(
+                    text, schema: (try? contract.validator.resolve(parameter.schema)) ?? parameter.schema, name: parameter.name)
                 if let problem = contract.validator.problem(with: value, schema: parameter.schema, at: parameter.name) {
                     // A path naming something that is not there (a queue the API has no
                     // name for) is a missing resource, as it always was.

@@ -7,7 +7,7 @@ struct EventStreamID: Comparable, Sendable, CustomStringConvertible {
     init?(_ text: some StringProtocol) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { ("0"..."9").contains($0) } }),
-              let milliseconds = UInt64(parts[0]), let sequence = UInt64(parts[1])
+            let milliseconds = UInt64(parts[0]), let sequence = UInt64(parts[1])
         else { return nil }
         self.milliseconds = milliseconds
         self.sequence = sequence

@@ -136,10 +136,12 @@ final class JobEventHub: Sendable {
                     return ([], false)
                 }
                 state.readers[queue.name]?.position = position
-                return (following.values.map { subscriber in
-                    let signals = events.filter { $0.jobID == subscriber.jobID }.map(Signal.event) + [.tick]
-                    return (subscriber.continuation, signals)
-                }, true)
+                return (
+                    following.values.map { subscriber in
+                        let signals = events.filter { $0.jobID == subscriber.jobID }.map(Signal.event) + [.tick]
+                        return (subscriber.continuation, signals)
+                    }, true
+                )
             }
             for (continuation, signals) in targets {
                 for signal in signals {

@@ -57,14 +57,15 @@ extension APIHandler {
             // Workers and last-minute throughput are the whole platform's: a tenant admin does
             // not learn other tenants' volume from them (empty and 0 in the tenant's view).
             let platform = scope.tenantID == nil
-            summaries.append(.init(
-                name: name, paused: all.paused,
-                counts: .init(
-                    waiting: counts.waiting, active: counts.active, prioritized: counts.prioritized, delayed: counts.delayed,
-                    completed: counts.completed, failed: counts.failed, waitingChildren: counts.waitingChildren),
-                workers: platform ? try await queue.workersSeen() : [],
-                completedLastMinute: platform ? try await queue.metrics(.completed, minutes: 1).perMinute.first ?? 0 : 0,
-                failedLastMinute: platform ? try await queue.metrics(.failed, minutes: 1).perMinute.first ?? 0 : 0))
+            summaries.append(
+                .init(
+                    name: name, paused: all.paused,
+                    counts: .init(
+                        waiting: counts.waiting, active: counts.active, prioritized: counts.prioritized, delayed: counts.delayed,
+                        completed: counts.completed, failed: counts.failed, waitingChildren: counts.waitingChildren),
+                    workers: platform ? try await queue.workersSeen() : [],
+                    completedLastMinute: platform ? try await queue.metrics(.completed, minutes: 1).perMinute.first ?? 0 : 0,
+                    failedLastMinute: platform ? try await queue.metrics(.failed, minutes: 1).perMinute.first ?? 0 : 0))
         }
         return .ok(.init(body: .json(.init(queues: summaries))))
     }

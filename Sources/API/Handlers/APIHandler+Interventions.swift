@@ -18,7 +18,9 @@ extension APIHandler {
         guard case .json(let body) = input.body else { throw HTTPError(.unsupportedMediaType) }
         let record = InterventionRecord(
             id: UUID(), reference: TextRules.trimmed(body.reference), title: TextRules.trimmed(body.title),
-            description: body.description, status: try body.status.map { try stored($0.rawValue, as: InterventionStatus.self, "status") } ?? .scheduled, scheduledAt: body.scheduledAt,
+            description: body.description,
+            status: try body.status.map { try stored($0.rawValue, as: InterventionStatus.self, "status") } ?? .scheduled,
+            scheduledAt: body.scheduledAt,
             technician: body.technician, address: body.address)
         try await saveIntervention(record, tenant: tenant) { tx in _ = try await tx.insertIntervention(record) }
         return .created(.init(body: .json(.init(intervention: try .init(record)))))

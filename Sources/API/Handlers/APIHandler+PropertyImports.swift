@@ -21,10 +21,13 @@ extension APIHandler {
             // last attempt, the stalled check failed it): the import ends failed, not running.
             if record.status.isPending, try await imports.state(of: jobID) == .failed {
                 let reason = "its job failed: \(job.failedReason ?? "no reason recorded")"
-                if let repaired = try await database.withTenant(tenant, { tx in
-                    try await tx.failImportIfUnfinished(id, reason: reason)
-                    return try await tx.propertyImport(id)
-                }) {
+                if let repaired = try await database.withTenant(
+                    tenant,
+                    { tx in
+                        try await tx.failImportIfUnfinished(id, reason: reason)
+                        return try await tx.propertyImport(id)
+                    })
+                {
                     record = repaired
                 }
             }

@@ -8,8 +8,12 @@ extension APIHandler {
         let tenant = try tenant()
         let usage = try await database.withTenant(tenant) { tx in try await tx.tokenUsage() }
         let (daily, monthly) = dependencies.options.tokenBudgets.applied(to: usage)
-        return .ok(.init(body: .json(.init(usage: .init(
-            tenantId: tenant.description, dayTokens: usage.dayTokens, monthTokens: usage.monthTokens, dailyBudget: daily,
-            monthlyBudget: monthly)))))
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        usage: .init(
+                            tenantId: tenant.description, dayTokens: usage.dayTokens, monthTokens: usage.monthTokens, dailyBudget: daily,
+                            monthlyBudget: monthly)))))
     }
 }

@@ -31,7 +31,8 @@ public struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware
                 return response(status: .badRequest, message: decoding.fieldDescription, headers: [:])
             }
             if server.operationInput == nil, !(server.underlyingError is RequestRejection), !(server.underlyingError is HTTPError),
-               (400..<500).contains(server.httpStatus.code) {
+                (400..<500).contains(server.httpStatus.code)
+            {
                 return response(status: server.httpStatus, message: server.causeDescription, headers: [:])
             }
             error = server.underlyingError
@@ -51,7 +52,9 @@ public struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware
                 logger.error("database error", metadata: ["error": "\(error)"])
                 return Self.response(status: status, message: "internal server error", headers: [:])
             }
-            return Self.response(status: status, message: status == .serviceUnavailable ? "the database is unavailable; retry later" : error.message, headers: status == .serviceUnavailable ? [.retryAfter: "5"] : [:])
+            return Self.response(
+                status: status, message: status == .serviceUnavailable ? "the database is unavailable; retry later" : error.message,
+                headers: status == .serviceUnavailable ? [.retryAfter: "5"] : [:])
         } catch let error as QueueError {
             let status = Self.status(for: error)
             if status == .internalServerError { logger.error("queue error", metadata: ["error": "\(error)"]) }

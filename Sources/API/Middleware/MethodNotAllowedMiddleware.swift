@@ -22,7 +22,9 @@ public struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddlew
             let methods = book.methods(forPath: request.uri.path)
             guard !methods.isEmpty else { throw error }
             let allow = methods.map(\.rawValue).sorted().joined(separator: ", ")
-            throw HTTPError(.methodNotAllowed, headers: [.allow: allow], message: "\(request.method.rawValue) is not allowed on \(request.uri.path); use \(allow)")
+            throw HTTPError(
+                .methodNotAllowed, headers: [.allow: allow], message: "\(request.method.rawValue) is not allowed on \(request.uri.path); use \(allow)"
+            )
         }
     }
 }

@@ -50,7 +50,8 @@ public struct RateLimitMiddleware: RouterMiddleware {
         headers[.rateLimitReset] = "\(resetSeconds)"
         guard count <= limit else {
             headers[.retryAfter] = "\(resetSeconds)"
-            throw HTTPError(.tooManyRequests, headers: headers, message: "rate limit of \(limit) requests per \(window) reached; retry in \(resetSeconds) s")
+            throw HTTPError(
+                .tooManyRequests, headers: headers, message: "rate limit of \(limit) requests per \(window) reached; retry in \(resetSeconds) s")
         }
         var response = try await next(request, context)
         for field in headers { response.headers.append(field) }

@@ -30,7 +30,7 @@ public struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
     /// 1–128 characters of letters, digits, `-`, `_`, `.`: anything else could forge log lines.
     static func accept(_ value: String) -> String? {
         guard (1...128).contains(value.count),
-              value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") })
+            value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") })
         else { return nil }
         return value
     }

@@ -10,8 +10,10 @@ public struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddlewar
     let series = SeriesCache()
 
     static var buckets: [Duration] {
-        [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-         .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)]
+        [
+            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        ]
     }
 
     static var requests: MetricNameDescriptor {
@@ -51,11 +53,13 @@ public struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddlewar
         let route = MethodNotAllowedMiddleware<Context>.unrouted(context.endpointPath) ? "unmatched" : context.endpointPath ?? "unmatched"
         let key = SeriesKey(method: request.method.rawValue, route: route, status: status)
         let (requests, duration) = series.series(for: key) {
-            (registry.makeCounter(
-                descriptor: Self.requests,
-                labels: [("method", key.method), ("route", key.route), ("status", String(key.status))]),
-             registry.makeDurationHistogram(
-                descriptor: Self.duration, labels: [("method", key.method), ("route", key.route)], buckets: Self.buckets))
+            (
+                registry.makeCounter(
+                    descriptor: Self.requests,
+                    labels: [("method", key.method), ("route", key.route), ("status", String(key.status))]),
+                registry.makeDurationHistogram(
+                    descriptor: Self.duration, labels: [("method", key.method), ("route", key.route)], buckets: Self.buckets)
+            )
         }
         requests.increment()
         duration.recordNanoseconds(elapsed.nanoseconds)

@@ -43,7 +43,8 @@ struct NotificationEnqueueRoute: Sendable {
         let idText = rawID.contains("%") ? (rawID.removingPercentEncoding ?? rawID) : rawID
         let body: JSONValue?
         do {
-            try checker.checkParameters(of: operation, pathParameters: ["id": Substring(rawID)], target: request.uri.description, headers: request.headers)
+            try checker.checkParameters(
+                of: operation, pathParameters: ["id": Substring(rawID)], target: request.uri.description, headers: request.headers)
             let bytes = buffer.readableBytesView
             let mediaType = try checker.mediaType(of: operation, headers: request.headers, bodyIsEmpty: bytes.isEmpty)
             body = mediaType == "application/json" ? try checker.checkJSONBody(bytes, of: operation) : nil
@@ -70,10 +71,12 @@ struct NotificationEnqueueRoute: Sendable {
             throw HTTPError(.notFound, message: "intervention \(id) not found")
         }
         // Described from what was sent rather than read back: one round trip less per enqueue.
-        let job = Components.Schemas.Job(enqueued: promised.outbox.jobID, queue: .interNotifications, name: NotificationJob.name, options: promised.options)
+        let job = Components.Schemas.Job(
+            enqueued: promised.outbox.jobID, queue: .interNotifications, name: NotificationJob.name, options: promised.options)
         var headers: HTTPFields = [:]
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: .accepted, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try APIJSON.encoder.encode(Enqueued(job: job)))))
+        return Response(
+            status: .accepted, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try APIJSON.encoder.encode(Enqueued(job: job)))))
     }
 
     /// The 202 answer, `JobEnvelope` in the document.

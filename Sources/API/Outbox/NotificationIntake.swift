@@ -52,8 +52,9 @@ final class NotificationIntake: Sendable {
     init(database: Database, limits: Limits = .init(), logger: Logger) {
         self.database = database
         self.logger = logger
-        self.batches = Mutex(EnqueueBatches(
-            maxInFlight: limits.inFlight, maxBatch: limits.batchSize, maxWaiting: limits.waiting))
+        self.batches = Mutex(
+            EnqueueBatches(
+                maxInFlight: limits.inFlight, maxBatch: limits.batchSize, maxWaiting: limits.waiting))
     }
 
     /// Records `promised` (a notification about `interventionID`) and adds it to Redis; returns
@@ -68,9 +69,12 @@ final class NotificationIntake: Sendable {
             case .wait:
                 break
             case .refuse:
-                continuation.resume(returning: .answer(.failure(HTTPError(
-                    .serviceUnavailable, headers: [.retryAfter: "1"],
-                    message: "too many notifications are waiting to be recorded; retry shortly"))))
+                continuation.resume(
+                    returning: .answer(
+                        .failure(
+                            HTTPError(
+                                .serviceUnavailable, headers: [.retryAfter: "1"],
+                                message: "too many notifications are waiting to be recorded; retry shortly"))))
             }
         }
         switch turn {
@@ -96,9 +100,10 @@ final class NotificationIntake: Sendable {
         written.add(1, ordering: .relaxed)
         let recorded: Set<String>
         do {
-            recorded = try await database.enqueueNotifications(batch.map {
-                NotificationPromise(job: $0.promised.outbox, interventionID: $0.interventionID)
-            })
+            recorded = try await database.enqueueNotifications(
+                batch.map {
+                    NotificationPromise(job: $0.promised.outbox, interventionID: $0.interventionID)
+                })
         } catch {
             guard batch.count > 1, !error.isRetryable else { return batch.map { _ in .failure(error) } }
             var outcomes: [Result<Outcome, any Error>] = []

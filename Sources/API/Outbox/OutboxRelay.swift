@@ -97,7 +97,8 @@ public struct OutboxRelay: Service {
                 pass.added += added.count
                 readded.increment(by: added.count)
                 logger.warning(
-                    "added accepted jobs Redis did not have", metadata: [
+                    "added accepted jobs Redis did not have",
+                    metadata: [
                         "queue": "\(name)", "jobs": "\(added.map(\.job.jobID))",
                         "lost": "\(added.filter(\.rechecked).count)",
                     ])

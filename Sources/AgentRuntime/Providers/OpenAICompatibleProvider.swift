@@ -92,14 +92,26 @@ public struct OpenAICompatibleProvider: ModelProvider {
                     let function: Function
                 }
                 let content: String?
-                let tool_calls: [Call]?
+                let toolCalls: [Call]?
+                enum CodingKeys: String, CodingKey {
+                    case content
+                    case toolCalls = "tool_calls"
+                }
             }
             let message: Message
-            let finish_reason: String?
+            let finishReason: String?
+            enum CodingKeys: String, CodingKey {
+                case message
+                case finishReason = "finish_reason"
+            }
         }
         struct Usage: Decodable {
-            let prompt_tokens: Int?
-            let completion_tokens: Int?
+            let promptTokens: Int?
+            let completionTokens: Int?
+            enum CodingKeys: String, CodingKey {
+                case promptTokens = "prompt_tokens"
+                case completionTokens = "completion_tokens"
+            }
         }
         let choices: [Choice]
         let usage: Usage?
@@ -110,11 +122,11 @@ public struct OpenAICompatibleProvider: ModelProvider {
         guard let choice = wire.choices.first else {
             throw ModelProviderError(isRetryable: false, message: "the response has no choices")
         }
-        let calls = (choice.message.tool_calls ?? []).map { ToolCall(id: $0.id, name: $0.function.name, arguments: $0.function.arguments) }
+        let calls = (choice.message.toolCalls ?? []).map { ToolCall(id: $0.id, name: $0.function.name, arguments: $0.function.arguments) }
         return ModelResponse(
             message: ChatMessage(role: .assistant, content: choice.message.content, toolCalls: calls),
-            usage: .init(promptTokens: wire.usage?.prompt_tokens ?? 0, completionTokens: wire.usage?.completion_tokens ?? 0),
-            finishReason: choice.finish_reason)
+            usage: .init(promptTokens: wire.usage?.promptTokens ?? 0, completionTokens: wire.usage?.completionTokens ?? 0),
+            finishReason: choice.finishReason)
     }
 
     /// `{"error": {"message": …}}` as OpenAI sends it, else the body's first characters.

@@ -18,7 +18,7 @@ public struct RetryingModelProvider: ModelProvider {
         while true {
             do {
                 return try await base.complete(request)
-            } catch where error.isRetryable && attempt < attempts {
+            } catch let error where error.isRetryable && attempt < attempts {
                 attempt += 1
                 do { try await Task.sleep(for: delay) } catch {
                     throw ModelProviderError(isRetryable: false, message: "cancelled while waiting to retry")

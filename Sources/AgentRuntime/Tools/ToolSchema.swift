@@ -83,7 +83,7 @@ public struct ToolSchema: Sendable, Equatable {
             if let maxLength = property.maxLength, text.count > maxLength { return "must be at most \(maxLength) characters" }
             return nil
         case (.integer, .number(let number)) where number.rounded() == number,
-             (.number, .number(let number)):
+            (.number, .number(let number)):
             if let minimum = property.minimum, number < minimum { return "must be at least \(minimum)" }
             if let maximum = property.maximum, number > maximum { return "must be at most \(maximum)" }
             return nil

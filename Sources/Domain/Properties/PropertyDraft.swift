@@ -105,9 +105,10 @@ public struct PropertyDraft: Sendable, Equatable, Codable {
             if let parsed = PropertyType(rawValue: reading == .lenient ? value.lowercased() : value) {
                 propertyType = parsed
             } else {
-                problems.append(FieldProblem(
-                    field: "property_type",
-                    message: "'\(value.prefix(40))' is not one of \(PropertyType.allCases.map(\.rawValue).joined(separator: ", "))"))
+                problems.append(
+                    FieldProblem(
+                        field: "property_type",
+                        message: "'\(value.prefix(40))' is not one of \(PropertyType.allCases.map(\.rawValue).joined(separator: ", "))"))
             }
         } else {
             problems.append(FieldProblem(field: "property_type", message: "is required"))
@@ -124,15 +125,18 @@ public struct PropertyDraft: Sendable, Equatable, Codable {
         }
         let postalCode = text("postal_code")
         if let postalCode, !Self.isPostalCode(postalCode) {
-            problems.append(FieldProblem(
-                field: "postal_code", message: "'\(postalCode.prefix(40))' is not a postal code (3 to 10 letters, digits, spaces or dashes, with a digit)"))
+            problems.append(
+                FieldProblem(
+                    field: "postal_code",
+                    message: "'\(postalCode.prefix(40))' is not a postal code (3 to 10 letters, digits, spaces or dashes, with a digit)"))
         }
         let city = optional("city", maximum: 100)
         let address = optional("address", maximum: 300)
         guard problems.isEmpty else { return .failure(FieldProblems(problems: problems)) }
-        return .success(PropertyDraft(
-            externalRef: externalRef, title: title, propertyType: propertyType, price: price, surface: surface,
-            rooms: rooms, postalCode: postalCode, city: city, address: address))
+        return .success(
+            PropertyDraft(
+                externalRef: externalRef, title: title, propertyType: propertyType, price: price, surface: surface,
+                rooms: rooms, postalCode: postalCode, city: city, address: address))
     }
 
     /// 3 to 10 ASCII letters, digits, spaces or dashes, at least one a digit (the API document's

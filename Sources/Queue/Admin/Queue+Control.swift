@@ -71,8 +71,9 @@ extension Queue {
         }
         var removed: [String] = []
         while removed.count < limit {
-            let reply = try await run(AdminQueueCall(
-                action: .clean, now: Self.now(), state: name, batchSize: min(1000, limit - removed.count), grace: grace))
+            let reply = try await run(
+                AdminQueueCall(
+                    action: .clean, now: Self.now(), state: name, batchSize: min(1000, limit - removed.count), grace: grace))
             let (_, more, ids) = try AdminQueueCall.reply(reply, queue: self.name)
             removed += ids
             if !more { break }
@@ -106,8 +107,9 @@ extension Queue {
     public func setGlobalRateLimit(max: Int?, duration: Duration = .seconds(1)) async throws {
         if let max {
             guard max > 0, duration > .zero else { throw QueueError(.invalidOption, "rate limit needs a positive max and duration") }
-            try await redis.execute(RedisCommand(
-                "HSET", [.string(keys.meta), "max", .int(max), "duration", .int(duration.milliseconds)], keyArguments: 0..<1))
+            try await redis.execute(
+                RedisCommand(
+                    "HSET", [.string(keys.meta), "max", .int(max), "duration", .int(duration.milliseconds)], keyArguments: 0..<1))
         } else {
             try await redis.execute(RedisCommand("HDEL", [.string(keys.meta), "max", "duration"], keyArguments: 0..<1))
         }

@@ -21,7 +21,8 @@ extension Queue {
     public func complete(
         _ job: Job, token: String, returnValue: String = "null", fetchNext: FetchOptions? = nil
     ) async throws -> FetchResult? {
-        try await finish(job, token: token, target: .completed, value: returnValue, stacktrace: nil,
+        try await finish(
+            job, token: token, target: .completed, value: returnValue, stacktrace: nil,
             keep: job.options.removeOnComplete ?? options.defaultRemoveOnComplete, fetchNext: fetchNext)
     }
 
@@ -36,33 +37,37 @@ extension Queue {
         let stack = stacktrace.isEmpty ? nil : NewJob.jsonArray(stacktrace)
         if job.willRetry(afterFailureUnrecoverable: unrecoverable) {
             let delay = job.options.backoff?.delay(afterAttempt: attempt) ?? 0
-            let reply = try await run(RetryJobCall(
-                jobID: job.id, now: Self.now(), token: token, delayMilliseconds: delay, reason: reason, stacktrace: stack,
-                countsAttempt: true))
+            let reply = try await run(
+                RetryJobCall(
+                    jobID: job.id, now: Self.now(), token: token, delayMilliseconds: delay, reason: reason, stacktrace: stack,
+                    countsAttempt: true))
             try ActiveJobRelease.check(reply, job: job.id, operation: "retry")
             var next: FetchResult?
             if let fetchNext { next = try await fetch(fetchNext) }
             return (.retrying(afterMilliseconds: delay), next)
         }
-        let next = try await finish(job, token: token, target: .failed, value: reason, stacktrace: stack,
+        let next = try await finish(
+            job, token: token, target: .failed, value: reason, stacktrace: stack,
             keep: job.options.removeOnFail ?? options.defaultRemoveOnFail, fetchNext: fetchNext)
         return (.failed, next)
     }
 
     /// Puts an active job back to delayed without counting an attempt (a handler asked to run later).
     public func moveToDelayed(_ job: Job, token: String, delay: Duration) async throws {
-        let reply = try await run(RetryJobCall(
-            jobID: job.id, now: Self.now(), token: token, delayMilliseconds: max(1, delay.milliseconds),
-            reason: job.failedReason ?? "", stacktrace: nil, countsAttempt: false))
+        let reply = try await run(
+            RetryJobCall(
+                jobID: job.id, now: Self.now(), token: token, delayMilliseconds: max(1, delay.milliseconds),
+                reason: job.failedReason ?? "", stacktrace: nil, countsAttempt: false))
         try ActiveJobRelease.check(reply, job: job.id, operation: "moveToDelayed")
     }
 
     /// Gives an active job back: to wait (or prioritized) at once, its lock released and the
     /// attempt not counted — for a worker shutting down with the job unfinished.
     public func release(_ job: Job, token: String) async throws {
-        let reply = try await run(RetryJobCall(
-            jobID: job.id, now: Self.now(), token: token, delayMilliseconds: 0, reason: job.failedReason ?? "",
-            stacktrace: nil, countsAttempt: false))
+        let reply = try await run(
+            RetryJobCall(
+                jobID: job.id, now: Self.now(), token: token, delayMilliseconds: 0, reason: job.failedReason ?? "",
+                stacktrace: nil, countsAttempt: false))
         try ActiveJobRelease.check(reply, job: job.id, operation: "release")
     }
 
@@ -100,10 +105,11 @@ extension Queue {
         _ job: Job, token: String, target: FinishJobCall.Target, value: String, stacktrace: String?, keep: KeepJobs,
         fetchNext: FetchOptions?
     ) async throws -> FetchResult? {
-        let reply = try await run(FinishJobCall(
-            jobID: job.id, now: Self.now(), target: target, value: value, token: token, keep: keep,
-            attempts: job.options.attempts, stacktrace: stacktrace, fetchNext: fetchNext,
-            metricsDataPoints: options.metricsDataPoints))
+        let reply = try await run(
+            FinishJobCall(
+                jobID: job.id, now: Self.now(), target: target, value: value, token: token, keep: keep,
+                attempts: job.options.attempts, stacktrace: stacktrace, fetchNext: fetchNext,
+                metricsDataPoints: options.metricsDataPoints))
         try ActiveJobRelease.check(reply, job: job.id, operation: target == .completed ? "complete" : "fail")
         guard fetchNext != nil else { return nil }
         return try fetchResult(reply)

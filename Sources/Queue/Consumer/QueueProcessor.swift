@@ -73,12 +73,22 @@ public final class QueueProcessor: Service, Sendable {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Child.self) { group in
                 for _ in 0..<options.concurrency {
-                    group.addTask { await self.slotLoop(); return .slot }
+                    group.addTask {
+                        await self.slotLoop(); return .slot
+                    }
                 }
-                group.addTask { await self.markerLoop(); return .helper }
-                group.addTask { await self.lockRenewalLoop(); return .helper }
-                group.addTask { await self.stalledCheckLoop(); return .helper }
-                group.addTask { await self.graceTimer(); return .graceExpired }
+                group.addTask {
+                    await self.markerLoop(); return .helper
+                }
+                group.addTask {
+                    await self.lockRenewalLoop(); return .helper
+                }
+                group.addTask {
+                    await self.stalledCheckLoop(); return .helper
+                }
+                group.addTask {
+                    await self.graceTimer(); return .graceExpired
+                }
 
                 var slotsLeft = options.concurrency
                 while slotsLeft > 0, let finished = await group.next() {

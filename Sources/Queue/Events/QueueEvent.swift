@@ -65,7 +65,7 @@ extension Queue {
         let reply = try await redis.execute(
             RedisCommand("XREVRANGE", [.string(keys.events), "+", "-", "COUNT", 1], keyArguments: 0..<1))
         guard case .array(let entries) = reply.value, let entry = entries.first(where: { _ in true }),
-              case .array(let parts) = entry.value, let id = parts.first(where: { _ in true })
+            case .array(let parts) = entry.value, let id = parts.first(where: { _ in true })
         else { return "0-0" }
         return try String(fromRESP: id)
     }

@@ -52,9 +52,10 @@ public struct Job: Sendable, Equatable, Identifiable {
         self.priority = fields["priority"].flatMap(Self.integer) ?? 0
         self.returnValue = fields["returnvalue"]
         self.failedReason = fields["failedReason"]
-        self.stacktrace = fields["stacktrace"].flatMap { text in
-            (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String]
-        } ?? []
+        self.stacktrace =
+            fields["stacktrace"].flatMap { text in
+                (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String]
+            } ?? []
         self.attemptsMade = (fields["attemptsMade"] ?? fields["atm"]).flatMap(Self.integer) ?? 0
         self.attemptsStarted = fields["ats"].flatMap(Self.integer) ?? 0
         self.stalledCount = fields["stc"].flatMap(Self.integer) ?? 0

@@ -113,7 +113,9 @@ public struct JobOptions: Sendable, Equatable {
         if let tenantID {
             // Byte-wise (any non-ASCII byte counts as a space): tenant ids are UUIDs or slugs, and
             // this runs on every add.
-            guard !tenantID.isEmpty, tenantID.utf8.count <= 64, !tenantID.utf8.contains(where: { $0 == UInt8(ascii: ":") || $0 <= 0x20 || $0 >= 0x7F }) else {
+            guard !tenantID.isEmpty, tenantID.utf8.count <= 64,
+                !tenantID.utf8.contains(where: { $0 == UInt8(ascii: ":") || $0 <= 0x20 || $0 >= 0x7F })
+            else {
                 throw QueueError(.invalidOption, "tenant id '\(tenantID)' must be 1 to 64 printable ASCII characters without ':' or spaces")
             }
         }
@@ -181,7 +183,9 @@ struct StoredJobOptions: Codable, Equatable {
             jobID: jobId, delay: delay.flatMap { $0 > 0 ? .milliseconds($0) : nil }, priority: priority,
             lifo: lifo ?? false, attempts: max(1, attempts ?? 1), backoff: backoff,
             removeOnComplete: removeOnComplete, removeOnFail: removeOnFail,
-            deduplication: de.map { .init(id: $0.id, ttl: $0.ttl.map { .milliseconds($0) }, extend: $0.extend ?? false, replace: $0.replace ?? false) },
+            deduplication: de.map {
+                .init(id: $0.id, ttl: $0.ttl.map { .milliseconds($0) }, extend: $0.extend ?? false, replace: $0.replace ?? false)
+            },
             keepLogs: kl, timeout: timeout.map { .milliseconds($0) })
     }
 

@@ -59,8 +59,8 @@ public struct QueueKeys: Sendable, Hashable {
     /// when it is not empty.
     public static func hashTag(of key: String) -> String? {
         guard let open = key.firstIndex(of: "{"),
-              let close = key[key.index(after: open)...].firstIndex(of: "}"),
-              key.index(after: open) < close
+            let close = key[key.index(after: open)...].firstIndex(of: "}"),
+            key.index(after: open) < close
         else { return nil }
         return String(key[key.index(after: open)..<close])
     }

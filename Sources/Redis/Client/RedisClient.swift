@@ -84,9 +84,10 @@ public final class RedisClient: Service, Sendable {
         }
         if !missing.isEmpty {
             // NOSCRIPT means the script did not run: send those calls again with their source.
-            let retried = try await connection.pipeline(missing.map { index in
-                commands[index].script.map { $0.evalCommand(for: commands[index]) } ?? commands[index]
-            })
+            let retried = try await connection.pipeline(
+                missing.map { index in
+                    commands[index].script.map { $0.evalCommand(for: commands[index]) } ?? commands[index]
+                })
             for (index, reply) in zip(missing, retried) { replies[index] = reply }
         }
         return replies
@@ -250,11 +251,12 @@ public final class RedisClient: Service, Sendable {
             perform(update({ $0.connectSucceeded(attempt, connection: connection, now: .now) }, finishing: attempt.id))
         } catch {
             var retryIn: Duration?
-            let actions = update({ pool in
-                let actions = pool.connectFailed(attempt, now: .now)
-                retryIn = pool.reconnectDelay(now: .now)
-                return actions
-            }, finishing: attempt.id)
+            let actions = update(
+                { pool in
+                    let actions = pool.connectFailed(attempt, now: .now)
+                    retryIn = pool.reconnectDelay(now: .now)
+                    return actions
+                }, finishing: attempt.id)
             if let retryIn, !(error is CancellationError) {
                 logger.warning(
                     "cannot connect to Redis; retrying with back-off",

@@ -44,16 +44,16 @@ public struct RedisCommand: Sendable, CustomStringConvertible {
     public var arguments: [ByteBuffer] {
         var buffer = encoded
         guard buffer.readInteger(as: UInt8.self) == RESPTypeByte.array,
-              let countEnd = RESPNumber.carriageReturn(in: buffer, from: buffer.readerIndex),
-              let count = RESPNumber.parseInteger(buffer, at: buffer.readerIndex, length: countEnd - buffer.readerIndex)
+            let countEnd = RESPNumber.carriageReturn(in: buffer, from: buffer.readerIndex),
+            let count = RESPNumber.parseInteger(buffer, at: buffer.readerIndex, length: countEnd - buffer.readerIndex)
         else { return [] }
         buffer.moveReaderIndex(to: countEnd + 2)
         var result: [ByteBuffer] = []
         result.reserveCapacity(max(0, count - 1))
         for index in 0..<count {
             guard buffer.readInteger(as: UInt8.self) == RESPTypeByte.bulkString,
-                  let lengthEnd = RESPNumber.carriageReturn(in: buffer, from: buffer.readerIndex),
-                  let length = RESPNumber.parseInteger(buffer, at: buffer.readerIndex, length: lengthEnd - buffer.readerIndex)
+                let lengthEnd = RESPNumber.carriageReturn(in: buffer, from: buffer.readerIndex),
+                let length = RESPNumber.parseInteger(buffer, at: buffer.readerIndex, length: lengthEnd - buffer.readerIndex)
             else { return result }
             buffer.moveReaderIndex(to: lengthEnd + 2)
             guard let payload = buffer.readSlice(length: length) else { return result }
@@ -71,9 +71,10 @@ public struct RedisCommand: Sendable, CustomStringConvertible {
 
     /// The name and arguments, with long arguments shortened; for logs and error messages.
     public var description: String {
-        ([name] + arguments.map { argument in
-            let text = String(buffer: argument)
-            return text.count > 64 ? String(text.prefix(61)) + "…" : text
-        }).joined(separator: " ")
+        ([name]
+            + arguments.map { argument in
+                let text = String(buffer: argument)
+                return text.count > 64 ? String(text.prefix(61)) + "…" : text
+            }).joined(separator: " ")
     }
 }

@@ -265,4 +265,3 @@ public final class RedisConnection: Sendable {
         return TimeAmount(timeout)
     }
 }
-

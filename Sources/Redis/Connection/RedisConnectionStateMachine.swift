@@ -66,9 +66,10 @@ struct RedisConnectionStateMachine<Promise> {
             if cancelledBeforeSend.remove(id) != nil {
                 return .fail(promise, CancellationError())
             }
-            pending.append(Pending(
-                id: id, expectedReplies: expectedReplies, replies: [], deadline: deadline, promise: promise,
-                closesOnCancel: closesOnCancel))
+            pending.append(
+                Pending(
+                    id: id, expectedReplies: expectedReplies, replies: [], deadline: deadline, promise: promise,
+                    closesOnCancel: closesOnCancel))
             return .write
         }
     }

@@ -21,7 +21,8 @@ enum RESPNumber {
                 let digit = Int(bytes[position]) &- 48
                 guard digit >= 0 && digit <= 9 else { return nil }
                 let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
-                let (next, overflow2) = negative
+                let (next, overflow2) =
+                    negative
                     ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
                 guard !overflow1 && !overflow2 else { return nil }
                 value = next

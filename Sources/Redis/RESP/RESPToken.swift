@@ -126,7 +126,7 @@ public struct RESPToken: Hashable, Sendable, CustomStringConvertible {
     /// Reads up to the next CRLF and returns the line without it.
     private static func readLine(_ buffer: inout ByteBuffer) -> ByteBuffer? {
         guard let index = RESPNumber.carriageReturn(in: buffer, from: buffer.readerIndex),
-              let line = buffer.readSlice(length: index - buffer.readerIndex)
+            let line = buffer.readSlice(length: index - buffer.readerIndex)
         else { return nil }
         buffer.moveReaderIndex(forwardBy: 2)
         return line
@@ -151,7 +151,7 @@ public struct RESPToken: Hashable, Sendable, CustomStringConvertible {
         var first = true
         while remaining > 0 {
             guard let type = buffer.getInteger(at: position, as: UInt8.self),
-                  let carriageReturn = RESPNumber.carriageReturn(in: buffer, from: position + 1)
+                let carriageReturn = RESPNumber.carriageReturn(in: buffer, from: position + 1)
             else { return 0 }
             let lineLength = carriageReturn - (position + 1)
             let number = RESPNumber.parseInteger(buffer, at: position + 1, length: lineLength) ?? -1

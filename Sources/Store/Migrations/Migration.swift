@@ -29,13 +29,13 @@ public struct Migration: Sendable, Equatable {
         var migrations: [Migration] = []
         for name in names.sorted() where name.hasSuffix(".sql") {
             guard let underscore = name.firstIndex(of: "_"),
-                  let version = Int(name[..<underscore]), version > 0
+                let version = Int(name[..<underscore]), version > 0
             else {
                 throw .badFileName(name)
             }
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             guard let data = FileManager.default.contents(atPath: path),
-                  let sql = String(data: data, encoding: .utf8)
+                let sql = String(data: data, encoding: .utf8)
             else {
                 throw .directoryUnreadable(directory: directory, reason: "cannot read \(name) as UTF-8")
             }

@@ -42,9 +42,10 @@ extension Database {
             var claimed: [ClaimedOutboxJob] = []
             for try await row in rows {
                 let (tenant, queue, jobID, name, data, options, rechecked) = try row.decode((UUID, String, String, String, String, String, Bool).self)
-                claimed.append(ClaimedOutboxJob(
-                    job: OutboxJob(tenant: TenantID(tenant), queue: queue, jobID: jobID, name: name, data: data, options: options),
-                    rechecked: rechecked))
+                claimed.append(
+                    ClaimedOutboxJob(
+                        job: OutboxJob(tenant: TenantID(tenant), queue: queue, jobID: jobID, name: name, data: data, options: options),
+                        rechecked: rechecked))
             }
             return claimed
         }
@@ -66,7 +67,8 @@ extension Database {
     static func interval(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         let milliseconds = seconds.multipliedReportingOverflow(by: 1_000)
-        let total = milliseconds.overflow ? Int64.max : milliseconds.partialValue.addingReportingOverflow(attoseconds / 1_000_000_000_000_000).partialValue
+        let total =
+            milliseconds.overflow ? Int64.max : milliseconds.partialValue.addingReportingOverflow(attoseconds / 1_000_000_000_000_000).partialValue
         return "\(max(0, total)) milliseconds"
     }
 }

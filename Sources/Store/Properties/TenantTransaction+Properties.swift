@@ -29,11 +29,14 @@ extension TenantTransaction {
             """)
         guard let row = rows.first else { return nil }
         do {
-            let (id, status, format, size, total, inserted, updated, rejected, batches, errors, kept, counts, error, job, created,
-                 started, finished) = try row.decode(
-                    (UUID, String, String, Int, Int, Int, Int, Int, Int, String, Int, String, String?, String?, Date, Date?, Date?).self)
+            let (
+                id, status, format, size, total, inserted, updated, rejected, batches, errors, kept, counts, error, job, created,
+                started, finished
+            ) = try row.decode(
+                (UUID, String, String, Int, Int, Int, Int, Int, Int, String, Int, String, String?, String?, Date, Date?, Date?).self)
             return PropertyImportRecord(
-                id: id, status: try stored(status, as: ImportStatus.self, column: "immo_app.property_imports.status"), format: format, sourceSize: size, totalRows: total, inserted: inserted, updated: updated,
+                id: id, status: try stored(status, as: ImportStatus.self, column: "immo_app.property_imports.status"), format: format,
+                sourceSize: size, totalRows: total, inserted: inserted, updated: updated,
                 rejected: rejected, committedBatches: batches, rowErrors: errors, errorsKept: kept, errorCounts: counts, error: error,
                 jobID: job, createdAt: created, startedAt: started, finishedAt: finished)
         } catch {
@@ -84,7 +87,7 @@ extension TenantTransaction {
             do {
                 (inserted, updated) = try await upsertImportRows(drafts, importID: id)
                 try await query("RELEASE SAVEPOINT import_batch")
-            } catch where error.kind == .constraintViolation || error.kind == .invalidInput {
+            } catch let error where error.kind == .constraintViolation || error.kind == .invalidInput {
                 try await query("ROLLBACK TO SAVEPOINT import_batch")
                 for (index, draft) in drafts.enumerated() {
                     try await query("SAVEPOINT import_row")
@@ -93,7 +96,7 @@ extension TenantTransaction {
                         inserted += one
                         updated += other
                         try await query("RELEASE SAVEPOINT import_row")
-                    } catch where error.kind == .constraintViolation || error.kind == .invalidInput {
+                    } catch let error where error.kind == .constraintViolation || error.kind == .invalidInput {
                         try await query("ROLLBACK TO SAVEPOINT import_row")
                         let row = index < draftRows.count ? draftRows[index] : 0
                         errors.append(ImportRowError(row: row, field: "row", message: "refused by the database: \(error.message)"))

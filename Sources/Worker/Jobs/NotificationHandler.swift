@@ -67,8 +67,10 @@ public struct NotificationHandler: JobHandler {
         let queue = NotificationJob.queue
         let jobID = job.job.id
         let (found, endpoints, secret, settled) = try await job.database.withTenant(job.tenant) { tx in
-            (try await tx.intervention(payload.interventionID), try await tx.webhookEndpoints(for: payload.event.rawValue),
-             try await tx.webhookSecret(), try await tx.settledEndpoints(queue: queue, jobID: jobID))
+            (
+                try await tx.intervention(payload.interventionID), try await tx.webhookEndpoints(for: payload.event.rawValue),
+                try await tx.webhookSecret(), try await tx.settledEndpoints(queue: queue, jobID: jobID)
+            )
         }
         guard let intervention = found else {
             throw UnrecoverableJobError("intervention \(payload.interventionID) does not exist for tenant \(job.tenant)")
@@ -129,7 +131,9 @@ public struct NotificationHandler: JobHandler {
         case reject(String)
     }
 
-    private func deliver(_ body: [UInt8], to endpoint: WebhookEndpoint, idempotencyKey: String, secret: String) async -> (outcome: Outcome, status: Int?) {
+    private func deliver(_ body: [UInt8], to endpoint: WebhookEndpoint, idempotencyKey: String, secret: String) async -> (
+        outcome: Outcome, status: Int?
+    ) {
         let destination: WebhookDestinationPolicy.Destination
         do {
             destination = try await policy.check(endpoint.url)
@@ -149,8 +153,10 @@ public struct NotificationHandler: JobHandler {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "obotcall-webhooks/1")
         request.headers.add(name: "Idempotency-Key", value: idempotencyKey)
-        request.headers.add(name: WebhookSignature.header, value: WebhookSignature.sign(
-            body: body, timestamp: Int(Date().timeIntervalSince1970), secret: secret))
+        request.headers.add(
+            name: WebhookSignature.header,
+            value: WebhookSignature.sign(
+                body: body, timestamp: Int(Date().timeIntervalSince1970), secret: secret))
         request.body = .bytes(ByteBuffer(bytes: body))
         let http = Self.makeHTTPClient(pinnedTo: destination)
         let result = await send(request, with: http)

@@ -135,9 +135,10 @@ public struct PropertyImportHandler: JobHandler {
         var keptRows: [Int] = []
         for (index, draft) in drafts.enumerated() {
             if let last = lastIndex[draft.externalRef], last != index {
-                errors.append(ImportRowError(
-                    row: rows[index], field: "external_ref",
-                    message: "'\(draft.externalRef)' appears again in row \(rows[last]), which is imported instead"))
+                errors.append(
+                    ImportRowError(
+                        row: rows[index], field: "external_ref",
+                        message: "'\(draft.externalRef)' appears again in row \(rows[last]), which is imported instead"))
                 rejected.insert(rows[index])
             } else {
                 keptDrafts.append(draft)

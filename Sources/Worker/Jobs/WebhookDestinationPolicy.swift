@@ -52,14 +52,15 @@ public struct WebhookDestinationPolicy: Sendable {
 
     public func check(_ url: String) async throws(Refusal) -> Destination {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              var host = components.host, !host.isEmpty
+            var host = components.host, !host.isEmpty
         else { throw Refusal(description: "the endpoint URL is not an http(s) URL") }
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         let addresses = try await resolve(host)
         guard let first = addresses.first else { throw .unresolved("the endpoint's host does not resolve") }
         if !allowPrivate && !allowedHosts.contains(host.lowercased()) {
             for address in addresses where !Self.isPublic(address) {
-                throw Refusal(description: "the endpoint resolves to a non-public address (\(Self.text(address))); private destinations are not allowed")
+                throw Refusal(
+                    description: "the endpoint resolves to a non-public address (\(Self.text(address))); private destinations are not allowed")
             }
         }
         return Destination(host: host, address: Self.text(first))

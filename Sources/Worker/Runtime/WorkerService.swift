@@ -70,9 +70,11 @@ public struct WorkerService: Service {
     /// Runs every processor until graceful shutdown; each drains its running jobs first.
     public func run() async throws {
         let processors = try processors()
-        logger.info("worker started", metadata: [
-            "worker": "\(configuration.workerID)", "queues": "\(configuration.queues.keys.sorted())",
-        ])
+        logger.info(
+            "worker started",
+            metadata: [
+                "worker": "\(configuration.workerID)", "queues": "\(configuration.queues.keys.sorted())",
+            ])
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for processor in processors {

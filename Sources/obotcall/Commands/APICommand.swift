@@ -21,13 +21,19 @@ struct APICommand: AsyncParsableCommand {
     @OptionGroup var redisOptions: RedisOptions
     @Option(help: "Address to listen on (default: $API_HOST or 127.0.0.1; 0.0.0.0 in containers).") var host: String?
     @Option(help: "Port to listen on (default: $API_PORT or 8080).") var port: Int?
-    @Option(help: "Requests per user per minute, shared by every API instance through Redis; 0 turns the limit off (default: $RATE_LIMIT_PER_MINUTE or 100).")
+    @Option(
+        help:
+            "Requests per user per minute, shared by every API instance through Redis; 0 turns the limit off (default: $RATE_LIMIT_PER_MINUTE or 100)."
+    )
     var rateLimit: Int?
     @Option(help: "Comma-separated origins allowed to call the API from a browser, or * (default: $CORS_ORIGINS; none).")
     var corsOrigins: String?
     @Option(help: "A JWKS document (JSON file) whose ES256/RS256 keys also sign accepted tokens (default: $JWT_JWKS_FILE; none).")
     var jwksFile: String?
-    @Option(help: "A JWKS URL fetched at start, every 10 minutes and on an unknown key id, e.g. https://<project>.supabase.co/auth/v1/.well-known/jwks.json (default: $JWT_JWKS_URL; none).")
+    @Option(
+        help:
+            "A JWKS URL fetched at start, every 10 minutes and on an unknown key id, e.g. https://<project>.supabase.co/auth/v1/.well-known/jwks.json (default: $JWT_JWKS_URL; none)."
+    )
     var jwksURL: String?
     @Option(help: "The issuer (iss) accepted tokens must name, e.g. https://<project>.supabase.co/auth/v1 (default: $JWT_ISSUER; not checked).")
     var jwtIssuer: String?
@@ -127,7 +133,7 @@ struct APICommand: AsyncParsableCommand {
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         for origin in origins where origin != "*" {
             guard let url = URL(string: origin), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil,
-                  url.path.isEmpty || url.path == "/"
+                url.path.isEmpty || url.path == "/"
             else { throw ValidationError("CORS origin '\(origin)' must look like https://app.example.com (scheme and host, no path)") }
         }
         options.corsOrigins = origins

@@ -64,9 +64,10 @@ struct QueueCommand: AsyncParsableCommand {
                 }
                 return rows
             }
-            print(Table.render(
-                header: ["QUEUE", "STATUS", "WAITING", "PRIORITIZED", "DELAYED", "ACTIVE", "COMPLETED", "FAILED", "WORKERS", "DONE/FAILED 1m"],
-                rows: rows))
+            print(
+                Table.render(
+                    header: ["QUEUE", "STATUS", "WAITING", "PRIORITIZED", "DELAYED", "ACTIVE", "COMPLETED", "FAILED", "WORKERS", "DONE/FAILED 1m"],
+                    rows: rows))
         }
     }
 

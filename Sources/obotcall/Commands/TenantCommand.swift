@@ -84,8 +84,12 @@ struct TenantCommand: AsyncParsableCommand {
             try await withDatabase(url, logger: logger) { database in
                 try await TenantStore(database: database).setTokenBudget(tenant: id, daily: daily, monthly: monthly)
             }
-            logger.info("token budget set", metadata: ["tenant": "\(id)", "daily": "\(daily.map(String.init) ?? "none")",
-                                                       "monthly": "\(monthly.map(String.init) ?? "none")"])
+            logger.info(
+                "token budget set",
+                metadata: [
+                    "tenant": "\(id)", "daily": "\(daily.map(String.init) ?? "none")",
+                    "monthly": "\(monthly.map(String.init) ?? "none")",
+                ])
         }
     }
 }

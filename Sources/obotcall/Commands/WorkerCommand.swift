@@ -30,7 +30,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var redisOptions: RedisOptions
 
-    @Option(name: .customLong("queue"), help: "A queue to serve, optionally with its concurrency: NAME[:N] (repeatable; default: every queue with a handler).")
+    @Option(
+        name: .customLong("queue"),
+        help: "A queue to serve, optionally with its concurrency: NAME[:N] (repeatable; default: every queue with a handler).")
     var queues: [String] = []
     @Option(help: "Jobs run at once per queue, unless NAME:N says otherwise.") var concurrency: Int = 10
     @Option(help: "Seconds a job's lock lasts (renewed at half that).") var lockDuration: Int = 30
@@ -121,8 +123,9 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         // The worker last: it is shut down first, and drains before the clients close.
         services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup))
-        let group = ServiceGroup(configuration: .init(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
         try await group.run()
     }
 

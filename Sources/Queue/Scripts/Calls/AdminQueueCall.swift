@@ -27,8 +27,10 @@ struct AdminQueueCall: QueueScriptCall {
     var flag: Bool = false
 
     func keys(_ keys: QueueKeys) -> [String] {
-        [keys.completed, keys.failed, keys.waitingChildren, keys.idCounter, keys.stalledCheck,
-         keys.metrics(.completed), keys.metrics(.failed), keys.legacyPaused, keys.schedulers]
+        [
+            keys.completed, keys.failed, keys.waitingChildren, keys.idCounter, keys.stalledCheck,
+            keys.metrics(.completed), keys.metrics(.failed), keys.legacyPaused, keys.schedulers,
+        ]
     }
 
     func arguments(_ keys: QueueKeys) -> [RedisArgument] {
