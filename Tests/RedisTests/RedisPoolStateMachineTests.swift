@@ -138,6 +138,19 @@ struct RedisPoolStateMachineTests {
         #expect(pool.leaseTimedOut(id: 2, now: Self.at(12)) == nil)
     }
 
+    @Test func aWaiterWhoseConnectionIsBeingOpenedWaitsForTheAttemptNotTheDeadline() {
+        var pool = Self.pool(maximumLeased: 2)
+        let attempt = pool.lease(id: 1, waiter: 1, deadline: Self.at(0.2), now: .zero).connect[0]
+        // A slow connect (a loaded machine, a far server) outlasts the lease deadline.
+        #expect(pool.leaseTimedOut(id: 1, now: Self.at(0.3)) == nil)
+        #expect(Self.refused(pool.maintain(now: Self.at(0.4))).isEmpty)
+        #expect(Self.handed(pool.connectSucceeded(attempt, connection: FakeConnection(1), now: Self.at(0.5))) == [[1, 1]])
+        // A failed attempt fails its waiter with the connect error, not a timeout.
+        let second = pool.lease(id: 2, waiter: 2, deadline: Self.at(0.7), now: Self.at(0.5)).connect[0]
+        #expect(pool.leaseTimedOut(id: 2, now: Self.at(1)) == nil)
+        #expect(Self.refused(pool.connectFailed(second, now: Self.at(1.1))) == [2: .connectFailed])
+    }
+
     @Test func maintenanceFailsWaitersWhoseDeadlinePassed() {
         var pool = Self.pool(maximumLeased: 1)
         _ = Self.leaseNew(&pool, waiter: 1, connection: 1)

@@ -11,7 +11,8 @@ import DequeModule
 ///   reconnected on its next use; callers arriving meanwhile wait for that one attempt.
 /// - **leased** connections, at most `maximumLeased`: lent to one caller at a time (blocking
 ///   commands, `WATCH`), then kept idle for the next. Callers beyond the maximum wait in line,
-///   each until its own deadline.
+///   each until its own deadline; a caller for whom a connection is being opened waits for that
+///   attempt instead (the connect timeout bounds it).
 ///
 /// A caller that must wait is stored as a `Waiter` (the client uses a continuation) and later
 /// comes back in a ``Handout`` with a connection or a ``Refusal``.
@@ -244,12 +245,20 @@ where Instant.Duration == Duration {
         return nil
     }
 
-    /// The lease waiter `id`'s timer fired at `now`. Returns it if it was still waiting and its
-    /// deadline has passed; the caller fails it with a timeout error.
+    /// The lease waiter `id`'s timer fired at `now`. Returns it if it was still waiting for a
+    /// connection to come back and its deadline has passed; the caller fails it with a timeout
+    /// error. A waiter for whom a connection is being opened is not timed out: the connect
+    /// attempt ends (bounded by its own timeout) with a connection or a connect error for it.
     mutating func leaseTimedOut(id: Int, now: Instant) -> Waiter? {
-        guard let index = waiters.firstIndex(where: { $0.id == id }), waiters[index].deadline <= now else { return nil }
+        guard let index = waiters.firstIndex(where: { $0.id == id }), waiters[index].deadline <= now, !isServedByAttempt(index)
+        else { return nil }
         return waiters.remove(at: index).waiter
     }
+
+    /// Attempts in flight serve the waiters at the front of the line, one each (a success hands
+    /// its connection to the first waiter, a failure fails the first), so a waiter once covered
+    /// stays covered until it is served.
+    private func isServedByAttempt(_ index: Int) -> Bool { index < leaseAttempts.count }
 
     // MARK: Connect attempts
 
@@ -342,9 +351,13 @@ where Instant.Duration == Duration {
                 actions.connect.append(attempt)
             }
         }
-        while let overdue = waiters.firstIndex(where: { $0.deadline <= now }) {
-            let waiter = waiters.remove(at: overdue).waiter
-            actions.handouts.append(Handout(waiter: waiter, result: .failure(.leaseTimedOut)))
+        var index = leaseAttempts.count
+        while index < waiters.count {
+            if waiters[index].deadline <= now {
+                actions.handouts.append(Handout(waiter: waiters.remove(at: index).waiter, result: .failure(.leaseTimedOut)))
+            } else {
+                index += 1
+            }
         }
         return actions
     }
