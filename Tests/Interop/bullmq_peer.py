@@ -10,6 +10,10 @@ as the Swift queue. Each subcommand prints one JSON document on stdout.
   events URL QUEUE COUNT SECS listens with QueueEvents from the start of the stream until COUNT
                               "completed" events; prints them
   pause URL QUEUE / resume URL QUEUE
+  schedule URL QUEUE ID REPEAT NAME DATA
+                              upsertJobScheduler with REPEAT (JSON repeat options) and a job
+                              template of NAME and DATA (JSON); prints the first job's id
+  schedulers URL QUEUE        prints getJobSchedulers() (all of them)
 """
 import asyncio
 import json
@@ -107,6 +111,20 @@ async def set_paused(url, name, paused):
     print(json.dumps({"paused": paused}))
 
 
+async def schedule(url, name, scheduler_id, repeat, job_name, data):
+    queue = Queue(name, connection(url))
+    job = await queue.upsertJobScheduler(scheduler_id, json.loads(repeat), job_name, json.loads(data))
+    await queue.close()
+    print(json.dumps(job.id if job else None))
+
+
+async def schedulers(url, name):
+    queue = Queue(name, connection(url))
+    found = await queue.getJobSchedulers(0, -1, True)
+    await queue.close()
+    print(json.dumps(found, default=str))
+
+
 def main():
     command, url, name, *rest = sys.argv[1:]
     if command == "add":
@@ -117,6 +135,10 @@ def main():
         asyncio.run(inspect(url, name, rest[0]))
     elif command == "events":
         asyncio.run(events(url, name, int(rest[0]), float(rest[1])))
+    elif command == "schedule":
+        asyncio.run(schedule(url, name, *rest[:4]))
+    elif command == "schedulers":
+        asyncio.run(schedulers(url, name))
     elif command in ("pause", "resume"):
         asyncio.run(set_paused(url, name, command == "pause"))
     else:

@@ -45,6 +45,18 @@ import Testing
             ("pause_queue", PauseQueueCall(action: .pause), 0),
             ("admin_job", AdminJobCall(action: .log, jobID: "j", now: 1, argument: "line", keepLogs: 10), 0),
             ("admin_queue", AdminQueueCall(action: .clean, now: 1, state: "completed", batchSize: 100, grace: .seconds(1)), 0),
+            (
+                "scheduler_upsert",
+                SchedulerUpsertCall(
+                    schedulerID: "s", now: 1, expectedCurrent: nil, tenantID: "t1", name: "n", data: "{}", priority: 0,
+                    ifReplaced: .init(milliseconds: 5, optionsJSON: "{}"), otherwise: .init(milliseconds: 6, optionsJSON: "{}"),
+                    fields: [("name", "n"), ("every", "5")]), 2
+            ),
+            (
+                "scheduler_advance",
+                SchedulerAdvanceCall(schedulerID: "s", now: 1, takenJobID: "repeat:s:1", nextRun: 2, optionsJSON: "{}", priority: 0), 0
+            ),
+            ("scheduler_remove", SchedulerRemoveCall(schedulerID: "s"), 0),
         ]
     }
 
@@ -69,7 +81,7 @@ import Testing
     }
 
     /// Values per entry of the scripts that take a list after their fixed ARGV.
-    static let perEntry = ["add_jobs": 12, "extend_locks": 2]
+    static let perEntry = ["add_jobs": 12, "extend_locks": 2, "scheduler_upsert": 2]
 
     @Test func everyCallEncodesTheKeysAndArgumentsItsScriptDeclares() throws {
         for (script, call, entries) in try Self.calls() {
@@ -109,9 +121,12 @@ import Testing
             "finish_job": releaseCodes, "retry_job": releaseCodes,
             "admin_job": Set(AdminJobCall.Refusal.allCases.map(\.rawValue)),
             "admin_queue": Set(AdminQueueCall.Refusal.allCases.map(\.rawValue)),
+            "scheduler_upsert": Set(SchedulerUpsertCall.Refusal.allCases.map(\.rawValue)),
+            "scheduler_advance": Set(SchedulerAdvanceCall.Refusal.allCases.map(\.rawValue)),
         ]
         for script in [
             "add_jobs", "fetch_job", "finish_job", "retry_job", "extend_locks", "recover_stalled", "pause_queue", "admin_job", "admin_queue",
+            "scheduler_upsert", "scheduler_advance", "scheduler_remove",
         ] {
             let text = try Self.source(script)
             var returned = try Self.negativeReturns(text)

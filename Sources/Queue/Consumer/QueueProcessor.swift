@@ -164,6 +164,7 @@ public final class QueueProcessor: Service, Sendable {
 
     /// Runs one job and finishes it; returns the next job when the finish fetched one.
     private func process(_ job: Job) async throws -> Job? {
+        if job.schedulerID != nil { await advanceScheduler(after: job) }
         if let reason = job.deferredFailure {
             return try await queue.fail(job, token: token, reason: reason, unrecoverable: true, fetchNext: nextFetch()).next?.job
         }
@@ -194,6 +195,28 @@ public final class QueueProcessor: Service, Sendable {
         } catch let error as QueueError where error.code == .lockLost || error.code == .wrongState {
             logger.warning("job finished after losing its lock; another worker owns it now", metadata: ["job": "\(job.id)", "error": "\(error)"])
             return nil
+        }
+    }
+
+    /// A scheduler's job was taken: its next run's job is added now (BullMQ's workers do the same),
+    /// so the schedule goes on whatever this run's outcome. A failure here is logged, not fatal to
+    /// the job: the scheduler waits for an upsert or the next worker to take this run.
+    private func advanceScheduler(after job: Job) async {
+        do {
+            switch try await queue.advanceScheduler(after: job) {
+            case .added(let run):
+                logger.debug("scheduler's next job added", metadata: ["job": "\(job.id)", "next": "\(run.jobID)"])
+            case .finished:
+                logger.info("scheduler reached its limit or end date", metadata: ["job": "\(job.id)", "scheduler": "\(job.schedulerID ?? "")"])
+            case .notCurrent:
+                break
+            case .unreadable:
+                logger.warning(
+                    "a scheduler's job carries no schedule this worker can read; the scheduler stops here",
+                    metadata: ["job": "\(job.id)", "scheduler": "\(job.schedulerID ?? "")"])
+            }
+        } catch {
+            logger.error("cannot add a scheduler's next job", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
     }
 

@@ -33,6 +33,8 @@ public struct Job: Sendable, Equatable, Identifiable {
     public let processedBy: String?
     /// Set on jobs created by a BullMQ job scheduler (repeatable job).
     public let schedulerID: String?
+    /// A scheduler's job: its schedule and run number, from `opts.repeat`.
+    let storedRepeat: StoredRepeat?
 
     /// Builds a job from the field/value pairs of its hash; `nil` when the hash is empty.
     public init?(id: String, queue: String, fields: [String: String]) {
@@ -42,8 +44,10 @@ public struct Job: Sendable, Equatable, Identifiable {
         self.name = name
         self.data = fields["data"] ?? "{}"
         self.rawOptions = fields["opts"] ?? "{}"
-        var options = StoredJobOptions(json: rawOptions).jobOptions
+        let stored = StoredJobOptions(json: rawOptions)
+        var options = stored.jobOptions
         options.tenantID = fields["tid"]
+        self.storedRepeat = fields["rjk"] == nil ? nil : stored.repeat
         self.options = options
         self.timestamp = fields["timestamp"].flatMap(Self.integer) ?? 0
         self.processedOn = fields["processedOn"].flatMap(Self.integer)

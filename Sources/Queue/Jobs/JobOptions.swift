@@ -136,6 +136,12 @@ struct StoredJobOptions: Codable, Equatable {
     var de: StoredDeduplication?
     var kl: Int?
     var timeout: Int?
+    /// Set on a scheduler's jobs: the schedule and the run's number.
+    var `repeat`: StoredRepeat?
+    /// Set on a scheduler's jobs: the scheduler's id.
+    var repeatJobKey: String?
+    /// Set on a scheduler's jobs: the run's time, ms.
+    var prevMillis: Int?
 
     struct StoredDeduplication: Codable, Equatable {
         var id: String
@@ -176,6 +182,13 @@ struct StoredJobOptions: Codable, Equatable {
         jobId = object["jobId"] as? String
         kl = object["kl"] as? Int
         timeout = object["timeout"] as? Int
+        repeatJobKey = object["repeatJobKey"] as? String
+        prevMillis = object["prevMillis"] as? Int
+        if let nested = object["repeat"], JSONSerialization.isValidJSONObject(nested),
+            let text = try? JSONSerialization.data(withJSONObject: nested)
+        {
+            `repeat` = try? JSONDecoder().decode(StoredRepeat.self, from: text)
+        }
     }
 
     var jobOptions: JobOptions {
@@ -199,9 +212,12 @@ struct StoredJobOptions: Codable, Equatable {
         writer.field("jobId", jobId)
         writer.field("kl", kl)
         writer.field("lifo", lifo)
+        writer.field("prevMillis", prevMillis)
         writer.field("priority", priority)
         writer.field("removeOnComplete", json: removeOnComplete.map(Self.json(of:)))
         writer.field("removeOnFail", json: removeOnFail.map(Self.json(of:)))
+        writer.field("repeat", json: `repeat`?.json())
+        writer.field("repeatJobKey", repeatJobKey)
         writer.field("timeout", timeout)
         return writer.finished()
     }

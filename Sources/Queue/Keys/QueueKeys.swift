@@ -33,7 +33,10 @@ public struct QueueKeys: Sendable, Hashable {
     public var idCounter: String { base + "id" }
     /// BullMQ v5's list of jobs added while paused; v6 only drains it on resume.
     public var legacyPaused: String { base + "paused" }
+    /// Job schedulers by id, scored by their current run (BullMQ's `repeat` set).
     public var schedulers: String { base + "repeat" }
+    /// One job scheduler's settings (BullMQ's `repeat:<id>` hash).
+    public func scheduler(_ id: String) -> String { base + "repeat:" + id }
     public func metrics(_ kind: MetricsKind) -> String { base + "metrics:" + kind.rawValue }
 
     public func job(_ id: String) -> String { base + id }

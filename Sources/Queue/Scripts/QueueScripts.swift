@@ -12,6 +12,9 @@ struct QueueScripts: Sendable {
     let pauseQueue: RedisScript
     let adminJob: RedisScript
     let adminQueue: RedisScript
+    let schedulerUpsert: RedisScript
+    let schedulerAdvance: RedisScript
+    let schedulerRemove: RedisScript
 
     /// Loaded once per process.
     static let shared: Result<QueueScripts, QueueError> = Result { () throws(QueueError) -> QueueScripts in
@@ -24,7 +27,9 @@ struct QueueScripts: Sendable {
                 addJobs: try script("add_jobs"), fetchJob: try script("fetch_job"), finishJob: try script("finish_job"),
                 retryJob: try script("retry_job"), extendLocks: try script("extend_locks"),
                 recoverStalled: try script("recover_stalled"), pauseQueue: try script("pause_queue"),
-                adminJob: try script("admin_job"), adminQueue: try script("admin_queue"))
+                adminJob: try script("admin_job"), adminQueue: try script("admin_queue"),
+                schedulerUpsert: try script("scheduler_upsert"), schedulerAdvance: try script("scheduler_advance"),
+                schedulerRemove: try script("scheduler_remove"))
         } catch {
             throw QueueError(.scriptsMissing, "\(error)")
         }

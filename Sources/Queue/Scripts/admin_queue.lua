@@ -116,7 +116,15 @@ elseif action == "obliterate" then
     budget = budget - #ids
     if budget <= 0 then return { batch, 1, {} } end
   end
-  local sets = { k.delayed, k.prioritized, KEYS[11], KEYS[12], KEYS[13], KEYS[19] }
+  -- Job schedulers: members are scheduler ids, not job ids; their settings live in B.."repeat:"..id.
+  local schedulers = redis.call("ZRANGE", KEYS[19], 0, budget - 1)
+  for _, id in ipairs(schedulers) do
+    redis.call("DEL", B .. "repeat:" .. id)
+    redis.call("ZREM", KEYS[19], id)
+  end
+  budget = budget - #schedulers
+  if budget <= 0 then return { batch, 1, {} } end
+  local sets = { k.delayed, k.prioritized, KEYS[11], KEYS[12], KEYS[13] }
   for _, set in ipairs(sets) do
     local ids = redis.call("ZRANGE", set, 0, budget - 1)
     for _, jobId in ipairs(ids) do

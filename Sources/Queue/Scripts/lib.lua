@@ -149,6 +149,24 @@ local function deleteJob(B, jobId, finished, state)
     jobKey .. ":processed", jobKey .. ":failed", jobKey .. ":unsuccessful")
 end
 
+-- Removes a job that has not started (delayed, prioritized or waiting), emitting `removed`; returns
+-- the state it left, or nil when it was in none of them (running, finished or gone).
+local function removePendingJob(k, B, jobId, limit)
+  local state
+  if redis.call("ZREM", k.delayed, jobId) == 1 then
+    state = "delayed"
+  elseif redis.call("ZREM", k.prioritized, jobId) == 1 then
+    state = "prioritized"
+  elseif redis.call("LREM", k.wait, 1, jobId) == 1 then
+    state = "waiting"
+  else
+    return nil
+  end
+  deleteJob(B, jobId, false, state)
+  emit(k.events, limit, "removed", "jobId", jobId, "prev", state)
+  return state
+end
+
 -- Hands the next runnable job to a worker: promotes due delayed jobs, honours pause, global
 -- concurrency and the rate limiter, takes wait before prioritized, locks the job.
 -- Returns { flat job hash | 0, jobId | 0, rateLimitTtlMs, nextDelayedDueMs }.
@@ -230,20 +248,22 @@ local function releaseActiveJob(k, jobKey, jobId, token)
   return nil
 end
 
--- Adds one job (the body of add_jobs.lua), reading its 12 values from ARGV[i…i+11]: custom id
+-- Adds one job (the body of add_jobs.lua), reading its 12 values from A[i…i+11] (A is ARGV, or a
+-- table a script built): custom id
 -- or "", name, data, opts, delay, priority, lifo, dedup id, dedup ttl, dedup extend, dedup
 -- replace, tenant. `counter` is the job's value of the id counter; plain FIFO ids are appended
 -- to `fifo` for one LPUSH per batch.
+-- `extra`: more field/value pairs for the job hash (a scheduler's job gets "rjk"), or nil.
 -- Returns jobId, outcome ("added" | "duplicated" | "deduplicated"), and whether workers should wake.
-local function addJob(k, B, counter, timestamp, i, limit, fifo)
-  local customId, name = ARGV[i], ARGV[i + 1]
+local function addJob(k, B, counter, timestamp, A, i, limit, fifo, extra)
+  local customId, name = A[i], A[i + 1]
   local jobId = customId
   if jobId == "" then jobId = tostring(counter) end
   local jobKey = B .. jobId
-  local delay = tonumber(ARGV[i + 4]) or 0
-  local priority = tonumber(ARGV[i + 5]) or 0
-  local lifo = ARGV[i + 6] == "1"
-  local dedupId, tenant = ARGV[i + 7], ARGV[i + 11]
+  local delay = tonumber(A[i + 4]) or 0
+  local priority = tonumber(A[i + 5]) or 0
+  local lifo = A[i + 6] == "1"
+  local dedupId, tenant = A[i + 7], A[i + 11]
 
   if customId ~= "" and redis.call("EXISTS", jobKey) == 1 then
     emit(k.events, limit, "duplicated", "jobId", jobId)
@@ -252,7 +272,7 @@ local function addJob(k, B, counter, timestamp, i, limit, fifo)
 
   if dedupId ~= "" then
     local dedupKey = B .. "de:" .. dedupId
-    local ttl = tonumber(ARGV[i + 8]) or 0
+    local ttl = tonumber(A[i + 8]) or 0
     local claimed
     if ttl > 0 then
       claimed = redis.call("SET", dedupKey, jobId, "PX", ttl, "NX")
@@ -266,7 +286,7 @@ local function addJob(k, B, counter, timestamp, i, limit, fifo)
       if ownerGone and redis.call("PTTL", dedupKey) == -1 then
         -- A key left behind by a job that no longer exists: the new job takes it.
         claimed = true
-      elseif ARGV[i + 10] == "1" and ownerDelayed then
+      elseif A[i + 10] == "1" and ownerDelayed then
         -- Replace (debounce): the delayed owner gives way to the new job.
         redis.call("ZREM", k.delayed, owner)
         deleteJob(B, owner, false, "delayed")
@@ -280,19 +300,22 @@ local function addJob(k, B, counter, timestamp, i, limit, fifo)
           redis.call("SET", dedupKey, jobId)
         end
       else
-        if ARGV[i + 9] == "1" and ttl > 0 then redis.call("PEXPIRE", dedupKey, ttl) end
+        if A[i + 9] == "1" and ttl > 0 then redis.call("PEXPIRE", dedupKey, ttl) end
         emit(k.events, limit, "deduplicated", "jobId", owner, "deduplicationId", dedupId, "deduplicatedJobId", jobId)
         return owner, "deduplicated", false
       end
     end
   end
 
-  local fields = { "name", name, "data", ARGV[i + 2], "opts", ARGV[i + 3], "timestamp", timestamp,
+  local fields = { "name", name, "data", A[i + 2], "opts", A[i + 3], "timestamp", timestamp,
     "delay", delay, "priority", priority }
   if dedupId ~= "" then fields[#fields + 1] = "deid"; fields[#fields + 1] = dedupId end
   if tenant ~= "" then
     fields[#fields + 1] = "tid"; fields[#fields + 1] = tenant
     fields[#fields + 1] = "tcs"; fields[#fields + 1] = "1"
+  end
+  if extra then
+    for _, value in ipairs(extra) do fields[#fields + 1] = value end
   end
   redis.call("HSET", jobKey, unpack(fields))
   emit(k.events, limit, "added", "jobId", jobId, "name", name)

@@ -35,10 +35,7 @@ public struct PostgresRunJournal: RunJournal {
     }
 
     public func append(_ step: JournalStep) async throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        let payload = String(decoding: try encoder.encode(step), as: UTF8.self)
+        let payload = try CanonicalJSON.text(step)
         let record = AgentRunStepRecord(
             sequence: step.sequence, kind: step.kind.rawValue, payload: payload,
             promptTokens: step.response?.usage.promptTokens ?? 0, completionTokens: step.response?.usage.completionTokens ?? 0,
