@@ -45,6 +45,7 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -133,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "obotcall",
             dependencies: [
-                "Redis", "Queue", "Domain", "Store", "AgentRuntime", "Worker", "API",
+                "Redis", "Queue", "Domain", "Jobs", "Store", "AgentRuntime", "Worker", "API",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),

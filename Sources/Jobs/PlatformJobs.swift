@@ -23,10 +23,10 @@ extension AgentRunJob: TenantJob {
 
 extension JobOptions {
     /// A platform kind's options: exponential back-off with 20 % jitter, and finished jobs kept
-    /// in Redis for a week, at most 10,000 per queue (results stay in PostgreSQL).
+    /// in Redis as ``Retention`` says (results stay in PostgreSQL).
     static func platform(attempts: Int, firstRetryAfter delay: Duration) -> JobOptions {
         JobOptions(
-            attempts: attempts, backoff: .exponential(delay, jitter: 0.2),
-            removeOnComplete: .age(seconds: 7 * 86_400, count: 10_000, limit: nil))
+            attempts: attempts, backoff: .exponential(delay, jitter: 0.2), removeOnComplete: Retention.completed,
+            removeOnFail: Retention.failed)
     }
 }

@@ -69,7 +69,7 @@ struct HealthRoutesTests {
         let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL()), logger: TestDatabase.logger)
         let checks = [
             ReadinessCheck(name: "postgres") { try await database.ping() },
-            ReadinessCheck(name: "redis") { try await redis.execute(.ping()) },
+            .redis(redis),
         ]
         // A generous check timeout: this test is about real dependencies answering, not speed.
         let router = APIApplication.operationsRouter(readiness: checks, metrics: nil, timeout: .seconds(30))
@@ -80,6 +80,11 @@ struct HealthRoutesTests {
                 #expect(report.status == "ready")
                 #expect(report.checks.keys.sorted() == ["postgres", "redis"])
                 #expect(report.checks.values.allSatisfy { $0.status == "up" && $0.latencyMs != nil })
+                // Redis's memory against the ceiling scripts/test gives it (maxmemory 1gb).
+                let memory = try #require(report.checks["redis"]?.details)
+                #expect((memory["usedMemoryBytes"] ?? 0) > 0)
+                #expect(memory["maxMemoryBytes"] == 1_073_741_824)
+                #expect(memory["memoryShare"].map { $0 > 0 && $0 < 1 } == true)
             }
         }
     }

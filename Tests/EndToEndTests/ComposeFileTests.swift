@@ -66,6 +66,8 @@ struct ComposeFileTests {
         let command = (redis["command"] as? [String] ?? []).joined(separator: " ")
         #expect(command.contains("--appendonly yes"))
         #expect(command.contains("--maxmemory-policy noeviction"))
+        // A ceiling, so a runaway producer meets an error instead of the host's OOM killer.
+        #expect(command.contains("--maxmemory ${REDIS_MAXMEMORY:-1gb}"))
     }
 
     @Test func servicesHaveHealthChecksAndStartInOrder() throws {

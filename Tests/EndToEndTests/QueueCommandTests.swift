@@ -8,7 +8,8 @@ import TestSupport
 
 /// `obotcall queue …` against the test Redis, checked through the Queue API.
 struct QueueCommandTests {
-    @Test func listJobsRetryPauseResumeClean() async throws {
+    /// Runs `body` with the environment a CLI call needs (a queue prefix of its own) and a client.
+    static func withCLI(_ body: @Sendable ([String: String], String, RedisClient, Logger) async throws -> Void) async throws {
         let prefix = "cli\(UUID().uuidString.prefix(6).lowercased())"
         let environment = ["REDIS_URL": try TestEnvironment.redisURL(), "QUEUE_PREFIX": prefix]
         var logger = Logger(label: "test.cli")
@@ -17,6 +18,12 @@ struct QueueCommandTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await redis.run() }
             defer { group.cancelAll() }
+            try await body(environment, prefix, redis, logger)
+        }
+    }
+
+    @Test func listJobsRetryPauseResumeClean() async throws {
+        try await Self.withCLI { environment, prefix, redis, logger in
             let queue = try Queue(name: QueueName.imports, redis: redis, options: .init(prefix: prefix), logger: logger)
             let added = try await queue.add("probe", json: "{}", options: .init(attempts: 1, tenantID: "t-1"))
             let job = try #require(try await queue.fetch(FetchOptions(token: "cli", lockDuration: .seconds(30))).job)
@@ -54,6 +61,39 @@ struct QueueCommandTests {
                 ["queue", "clean", QueueName.imports, "--state", "completed", "--grace", "0"], environment: environment)
             #expect(clean.output.contains("1 completed jobs deleted"), "\(clean.output)\(clean.errors)")
             #expect(try await queue.counts().completed == 0)
+            try await queue.pause()
+            try await queue.obliterate(force: true)
+            await redis.shutdown()
+        }
+    }
+
+    @Test func limitsAndSchedules() async throws {
+        try await Self.withCLI { environment, prefix, redis, logger in
+            let queue = try Queue(name: QueueName.notifications, redis: redis, options: .init(prefix: prefix), logger: logger)
+
+            let set = try await ChildProcess.run(
+                ["queue", "limits", QueueName.notifications, "--concurrency", "7", "--rate-limit", "50/2s"], environment: environment)
+            #expect(set.status == 0, "\(set.errors)")
+            #expect(set.output.contains("50/2000ms"), "\(set.output)")
+            let limits = try await queue.limits()
+            #expect(limits.concurrency == 7)
+            #expect(limits.rateLimit?.max == 50 && limits.rateLimit?.duration == .seconds(2))
+            let cleared = try await ChildProcess.run(
+                ["queue", "limits", QueueName.notifications, "--no-concurrency", "--no-rate-limit"], environment: environment)
+            #expect(cleared.status == 0, "\(cleared.errors)")
+            #expect(try await queue.limits() == QueueLimits())
+            for bad in ["0/1s", "10/0s", "10/2h", "ten/1s", "10/1x", "10"] {
+                let refused = try await ChildProcess.run(["queue", "limits", QueueName.notifications, "--rate-limit", bad], environment: environment)
+                #expect(refused.status != 0 && refused.errors.contains("rate limit"), "\(bad): \(refused.errors)")
+            }
+
+            _ = try await queue.upsertJobScheduler(
+                "nightly", schedule: try JobSchedule.cron("0 3 * * *", timeZone: "Europe/Paris", limit: 30),
+                template: NewJob(name: "notify", json: "{}", options: .init(tenantID: "t-9")))
+            let schedules = try await ChildProcess.run(["queue", "schedules", QueueName.notifications], environment: environment)
+            #expect(schedules.status == 0, "\(schedules.errors)")
+            let line = try #require(schedules.output.split(separator: "\n").first { $0.hasPrefix("nightly") }, "\(schedules.output)")
+            #expect(line.contains("t-9") && line.contains("0 3 * * * (Europe/Paris)") && line.contains("1/30"))
             try await queue.pause()
             try await queue.obliterate(force: true)
             await redis.shutdown()

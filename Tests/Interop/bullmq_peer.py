@@ -14,6 +14,7 @@ as the Swift queue. Each subcommand prints one JSON document on stdout.
                               upsertJobScheduler with REPEAT (JSON repeat options) and a job
                               template of NAME and DATA (JSON); prints the first job's id
   schedulers URL QUEUE        prints getJobSchedulers() (all of them)
+  ratelimit URL QUEUE MS      Queue.rateLimit(MS): holds the queue's workers; prints true
 """
 import asyncio
 import json
@@ -125,6 +126,13 @@ async def schedulers(url, name):
     print(json.dumps(found, default=str))
 
 
+async def rate_limit(url, name, milliseconds):
+    queue = Queue(name, connection(url))
+    await queue.rateLimit(milliseconds)
+    await queue.close()
+    print(json.dumps(True))
+
+
 def main():
     command, url, name, *rest = sys.argv[1:]
     if command == "add":
@@ -137,6 +145,8 @@ def main():
         asyncio.run(events(url, name, int(rest[0]), float(rest[1])))
     elif command == "schedule":
         asyncio.run(schedule(url, name, *rest[:4]))
+    elif command == "ratelimit":
+        asyncio.run(rate_limit(url, name, int(rest[0])))
     elif command == "schedulers":
         asyncio.run(schedulers(url, name))
     elif command in ("pause", "resume"):

@@ -286,6 +286,29 @@ import TestSupport
         }
     }
 
+    @Test func theQueuesDefaultRetentionBoundsJobsThatSetNone() async throws {
+        let options = QueueOptions(defaultRemoveOnComplete: .last(2), defaultRemoveOnFail: .last(1))
+        try await QueueTesting.withQueue(options: options) { queue in
+            // Added as a BullMQ producer adds them: no removal policy of their own.
+            for n in 0..<5 { try await queue.add("plain", data: Payload(n: n)) }
+            for _ in 0..<3 {
+                let job = try #require(try await queue.fetch(QueueTesting.fetch).job)
+                _ = try await queue.complete(job, token: QueueTesting.fetch.token)
+            }
+            for _ in 0..<2 {
+                let job = try #require(try await queue.fetch(QueueTesting.fetch).job)
+                _ = try await queue.fail(job, token: QueueTesting.fetch.token, reason: "no")
+            }
+            let counts = try await queue.counts()
+            #expect(counts.completed == 2 && counts.failed == 1)
+            // A job's own policy still wins.
+            try await queue.add("kept", data: Payload(n: 9), options: .init(removeOnComplete: .all))
+            let own = try #require(try await queue.fetch(QueueTesting.fetch).job)
+            _ = try await queue.complete(own, token: QueueTesting.fetch.token)
+            #expect(try await queue.job(own.id) != nil)
+        }
+    }
+
     @Test func keepByAgeDeletesOlderJobs() async throws {
         try await QueueTesting.withQueue { queue in
             let options = JobOptions(removeOnFail: .age(seconds: 1, count: nil, limit: nil))

@@ -19,8 +19,8 @@ public final class WebhookReceiver: Sendable {
     public var deliveries: [Delivery] { state.withLock { $0.deliveries } }
 
     /// Starts on a free port; each request takes the next status (200 once they run out) and is
-    /// answered after `delay`.
-    public static func start(statuses: [Int] = [], delay: Duration = .zero) async throws -> WebhookReceiver {
+    /// answered after `delay`; a 429 carries `Retry-After: retryAfter` when it is set.
+    public static func start(statuses: [Int] = [], delay: Duration = .zero, retryAfter: String? = nil) async throws -> WebhookReceiver {
         let receiver = WebhookReceiver()
         receiver.state.withLock { $0.statuses = statuses }
         let router = Router()
@@ -33,7 +33,9 @@ public final class WebhookReceiver: Sendable {
                 state.deliveries.append(Delivery(headers: headers, body: Array(body.readableBytesView)))
                 return state.statuses.isEmpty ? 200 : state.statuses.removeFirst()
             }
-            return Response(status: .init(code: status), body: .init(byteBuffer: ByteBuffer(string: "status \(status)")))
+            var response = Response(status: .init(code: status), body: .init(byteBuffer: ByteBuffer(string: "status \(status)")))
+            if status == 429, let retryAfter { response.headers[.retryAfter] = retryAfter }
+            return response
         }
         let (port, task) = await LocalHTTPServer.start(router, label: "test.webhooks")
         receiver.task.withLock { $0 = task }

@@ -148,6 +148,27 @@ import TestSupport
     }
 
     /// Every tool, pointed at tenant B's data by tenant A's agent, finds nothing of B.
+    @Test func aProvider429HoldsTheQueueAndTheRunResumesWithoutUsingAnAttempt() async throws {
+        try await Self.with { setup, queue, _ in
+            let model = try Self.script(
+                setup, [.init(error: .init(status: 429, message: "slow down", retryAfterMilliseconds: 1_500))])
+            let (runID, jobID) = try await Self.start(setup, queue, tenant: setup.tenantA, model: model, tools: [])
+            // The 429 holds the whole queue and gives the job back.
+            #expect(try await TestSupport.eventually(timeout: .seconds(30)) { try await queue.limits().heldFor != nil })
+            // The provider recovers (the script file is read again by the next attempt).
+            try JSONEncoder().encode([ScriptedModelProvider.Step(content: "Done.")])
+                .write(to: URL(fileURLWithPath: "\(setup.scripts)/\(model).json"))
+            #expect(try await PropertyImportJobTests.finished(queue, jobID) == .completed)
+            let run = try await setup.database.runtime.withTenant(setup.tenantA) { tx in try await tx.agentRun(runID) }
+            #expect(run?.status == .completed)
+            #expect(run?.output == "Done.")
+            // Two starts, one counted attempt.
+            let job = try #require(try await queue.job(jobID))
+            #expect(job.attemptsMade == 1)
+            #expect(job.attemptsStarted >= 2)
+        }
+    }
+
     @Test func noToolReachesAnotherTenantsData() async throws {
         try await Self.with { setup, queue, notifications in
             let model = try Self.script(

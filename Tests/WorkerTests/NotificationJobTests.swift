@@ -26,11 +26,13 @@ import TestSupport
     }
 
     /// A migrated database with a tenant, an intervention and one endpoint at a local receiver.
-    static func withFixture(statuses: [Int], urlSuffix: String = "", _ body: @Sendable (Fixture) async throws -> Void) async throws {
+    static func withFixture(
+        statuses: [Int], urlSuffix: String = "", retryAfter: String? = nil, _ body: @Sendable (Fixture) async throws -> Void
+    ) async throws {
         try await TestDatabase.with { database in
             let tenant = TenantID(UUID())
             try await TenantStore(database: database.owner).createTenant(id: tenant, slug: "t-\(tenant.description.prefix(8))", name: "T")
-            let receiver = try await WebhookReceiver.start(statuses: statuses)
+            let receiver = try await WebhookReceiver.start(statuses: statuses, retryAfter: retryAfter)
             defer { receiver.stop() }
             let intervention = UUID()
             try await database.runtime.withTenant(tenant) { tx in
@@ -148,6 +150,41 @@ import TestSupport
                 #expect(rows.count == 1)
                 #expect(rows.first?.attempts == 2)
                 #expect(rows.first?.status == .delivered)
+            }
+        }
+    }
+
+    @Test func a429WaitsAsAskedWithoutUsingAnAttempt() async throws {
+        try await Self.withFixture(statuses: [429, 200], retryAfter: "1") { fixture in
+            try await Self.withWorker(fixture) { queue in
+                // One attempt only: had the 429 used it, the job would have failed.
+                let id = try await Self.enqueue(queue, fixture, attempts: 1)
+                #expect(try await Self.finished(queue, id) == .completed)
+                #expect(fixture.receiver.deliveries.count == 2)
+                let job = try #require(try await queue.job(id))
+                #expect(job.attemptsMade == 1 && job.attemptsStarted == 2)
+                let rows = try await fixture.database.runtime.withTenant(fixture.tenant) { tx in
+                    try await tx.notifications(interventionID: fixture.intervention)
+                }
+                #expect(rows.map(\.status) == [.delivered])
+            }
+        }
+    }
+
+    @Test func anEndpointThatAskedToWaitIsNotCalledByOtherJobsMeanwhile() async throws {
+        try await Self.withFixture(statuses: [429], retryAfter: "3") { fixture in
+            try await Self.withWorker(fixture) { queue in
+                let first = try await Self.enqueue(queue, fixture)
+                #expect(try await TestSupport.eventually(timeout: .seconds(30)) { try await queue.state(of: first) == .delayed })
+                // A second job for the same endpoint waits for the hold without calling it.
+                let second = try await Self.enqueue(queue, fixture)
+                #expect(try await TestSupport.eventually(timeout: .seconds(30)) { try await queue.state(of: second) == .delayed })
+                #expect(fixture.receiver.deliveries.count == 1)
+                #expect(try await queue.job(second)?.attemptsMade == 0)
+                // Once the hold is over both are delivered.
+                #expect(try await Self.finished(queue, first) == .completed)
+                #expect(try await Self.finished(queue, second) == .completed)
+                #expect(fixture.receiver.deliveries.count == 3)
             }
         }
     }

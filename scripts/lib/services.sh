@@ -78,6 +78,7 @@ daemonize no
 dir $dir
 appendonly yes
 appendfsync everysec
+maxmemory ${REDIS_MAXMEMORY:-1gb}
 maxmemory-policy noeviction
 save ""
 logfile $dir/redis.log

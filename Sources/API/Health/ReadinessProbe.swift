@@ -25,10 +25,14 @@ public struct ReadinessProbe: Sendable {
                     let elapsed = ContinuousClock.now - start
                     let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
                     switch outcome {
-                    case .none:
-                        return (check.name, DependencyStatus(status: "up", latencyMs: (milliseconds * 100).rounded() / 100, error: nil))
-                    case .some(let error):
-                        return (check.name, DependencyStatus(status: "down", latencyMs: nil, error: error))
+                    case .success(let details):
+                        return (
+                            check.name,
+                            DependencyStatus(
+                                status: "up", latencyMs: (milliseconds * 100).rounded() / 100, error: nil, details: details.isEmpty ? nil : details)
+                        )
+                    case .failure(let error):
+                        return (check.name, DependencyStatus(status: "down", latencyMs: nil, error: error.message))
                     }
                 }
             }
@@ -40,25 +44,30 @@ public struct ReadinessProbe: Sendable {
         return ReadinessResponse(status: allUp ? "ready" : "unavailable", checks: results)
     }
 
-    /// `nil` when the check passed, else a message.
-    private static func run(_ check: @escaping @Sendable () async throws -> Void, timeout: Duration) async -> String? {
-        await withTaskGroup(of: String?.self) { group in
+    /// The check's figures when it passed, else a message.
+    private static func run(
+        _ check: @escaping @Sendable () async throws -> [String: Double], timeout: Duration
+    ) async -> Result<[String: Double], CheckFailure> {
+        await withTaskGroup(of: Result<[String: Double], CheckFailure>.self) { group in
             group.addTask {
                 do {
-                    try await check()
-                    return nil
+                    return .success(try await check())
                 } catch {
-                    return String(describing: error)
+                    return .failure(CheckFailure(message: String(describing: error)))
                 }
             }
             group.addTask {
                 try? await Task.sleep(for: timeout)
-                return "no answer within \(timeout)"
+                return .failure(CheckFailure(message: "no answer within \(timeout)"))
             }
-            let first = await group.next() ?? "check did not run"
+            let first = await group.next() ?? .failure(CheckFailure(message: "check did not run"))
             group.cancelAll()
             return first
         }
+    }
+
+    private struct CheckFailure: Error {
+        let message: String
     }
 }
 
@@ -70,6 +79,15 @@ public struct DependencyStatus: Codable, Sendable, Equatable {
     public let status: String
     public let latencyMs: Double?
     public let error: String?
+    /// Figures the check reported (Redis: `usedMemoryBytes`, `maxMemoryBytes`, `memoryShare`).
+    public let details: [String: Double]?
+
+    public init(status: String, latencyMs: Double?, error: String?, details: [String: Double]? = nil) {
+        self.status = status
+        self.latencyMs = latencyMs
+        self.error = error
+        self.details = details
+    }
 }
 
 public struct ReadinessResponse: Codable, Sendable {

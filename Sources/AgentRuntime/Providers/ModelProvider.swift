@@ -11,11 +11,14 @@ public struct ModelProviderError: Error, CustomStringConvertible, Sendable, Equa
     public let status: Int?
     /// The provider's own message when it sent one.
     public let message: String
+    /// How long a 429 asked to wait (`Retry-After`), bounded.
+    public let retryAfter: Duration?
 
-    public init(isRetryable: Bool, status: Int? = nil, message: String) {
+    public init(isRetryable: Bool, status: Int? = nil, message: String, retryAfter: Duration? = nil) {
         self.isRetryable = isRetryable
         self.status = status
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     public var description: String {
@@ -24,7 +27,9 @@ public struct ModelProviderError: Error, CustomStringConvertible, Sendable, Equa
     }
 
     /// The classification of an HTTP status.
-    public static func from(status: Int, message: String) -> ModelProviderError {
-        ModelProviderError(isRetryable: status == 408 || status == 409 || status == 429 || status >= 500, status: status, message: message)
+    public static func from(status: Int, message: String, retryAfter: Duration? = nil) -> ModelProviderError {
+        ModelProviderError(
+            isRetryable: status == 408 || status == 409 || status == 429 || status >= 500, status: status, message: message,
+            retryAfter: status == 429 ? retryAfter : nil)
     }
 }

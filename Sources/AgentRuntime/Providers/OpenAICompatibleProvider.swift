@@ -1,4 +1,5 @@
 public import AsyncHTTPClient
+import Domain
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -33,9 +34,11 @@ public struct OpenAICompatibleProvider: ModelProvider {
 
         let status: Int
         let data: ByteBuffer
+        let retryAfter: Duration?
         do {
             let response = try await self.http.execute(http, timeout: timeout)
             status = Int(response.status.code)
+            retryAfter = RetryAfter.parse(response.headers.first(name: "Retry-After"))
             data = try await response.body.collect(upTo: 16 << 20)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
             throw ModelProviderError(isRetryable: true, message: "no answer in time: \(error)")
@@ -43,7 +46,7 @@ public struct OpenAICompatibleProvider: ModelProvider {
             throw ModelProviderError(isRetryable: true, message: "request failed: \(error)")
         }
         guard (200..<300).contains(status) else {
-            throw ModelProviderError.from(status: status, message: Self.errorMessage(Data(data.readableBytesView)))
+            throw ModelProviderError.from(status: status, message: Self.errorMessage(Data(data.readableBytesView)), retryAfter: retryAfter)
         }
         do {
             return try Self.response(from: Data(data.readableBytesView))

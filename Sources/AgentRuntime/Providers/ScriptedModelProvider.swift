@@ -4,7 +4,8 @@ import Synchronization
 /// Replays a fixed list of responses, one per call: for tests, and for trying the platform offline.
 ///
 /// The script is JSON: `[{"content": "…"} | {"toolCalls": [{"id","name","arguments"}]}, …]`, each
-/// entry optionally with `"usage": {"promptTokens", "completionTokens"}` or `"error": {"status", "message"}`
+/// entry optionally with `"usage": {"promptTokens", "completionTokens"}` or `"error": {"status", "message",
+/// "retryAfterMilliseconds"}`
 /// to fail that call. A call beyond the end of the script fails (not retryable).
 public final class ScriptedModelProvider: ModelProvider {
     public struct Step: Codable, Sendable, Equatable {
@@ -18,6 +19,14 @@ public final class ScriptedModelProvider: ModelProvider {
         public struct ScriptedError: Codable, Sendable, Equatable {
             public var status: Int
             public var message: String
+            /// A 429's `Retry-After`, in milliseconds.
+            public var retryAfterMilliseconds: Int?
+
+            public init(status: Int, message: String, retryAfterMilliseconds: Int? = nil) {
+                self.status = status
+                self.message = message
+                self.retryAfterMilliseconds = retryAfterMilliseconds
+            }
         }
 
         public init(content: String? = nil, toolCalls: [ToolCall]? = nil, usage: ModelResponse.Usage? = nil, error: ScriptedError? = nil) {
@@ -70,7 +79,8 @@ public final class ScriptedModelProvider: ModelProvider {
         }
         if let error = step.error {
             errorsServed.withLock { $0 += 1 }
-            throw ModelProviderError.from(status: error.status, message: error.message)
+            let retryAfter = error.retryAfterMilliseconds.map { Duration.milliseconds(min(max($0, 0), 3_600_000)) }
+            throw ModelProviderError.from(status: error.status, message: error.message, retryAfter: retryAfter)
         }
         let message = ChatMessage(role: .assistant, content: step.content, toolCalls: step.toolCalls ?? [])
         return ModelResponse(

@@ -93,6 +93,45 @@ extension Queue {
         _ = try await adminQueueLoop(.obliterate, batch: batch, flag: force)
     }
 
+    /// Holds every worker's fetches (in every process) for `duration`, as BullMQ's `rateLimit`
+    /// does: jobs wait, none starts, until the hold expires. A shorter hold never cuts a longer
+    /// one short. At most ``RateLimitedError/maximumHold``.
+    public func rateLimit(for duration: Duration) async throws {
+        let milliseconds = min(max(duration, .milliseconds(1)), RateLimitedError.maximumHold).milliseconds
+        let remaining = try await redis.execute(RedisCommand("PTTL", [.string(keys.limiter)], keyArguments: 0..<1), as: Int.self)
+        guard remaining < milliseconds else { return }
+        try await redis.execute(
+            RedisCommand("SET", [.string(keys.limiter), .int(Self.rateLimitHold), "PX", .int(milliseconds)], keyArguments: 0..<1))
+    }
+
+    /// How long fetches are still held or limited (`nil`: they are not).
+    public func rateLimitRemaining() async throws -> Duration? {
+        let remaining = try await redis.execute(RedisCommand("PTTL", [.string(keys.limiter)], keyArguments: 0..<1), as: Int.self)
+        return remaining > 0 ? .milliseconds(remaining) : nil
+    }
+
+    /// The queue-wide limits in force: global concurrency, global rate limit, and a hold.
+    public func limits() async throws -> QueueLimits {
+        let replies = try await redis.pipeline([
+            RedisCommand("HMGET", [.string(keys.meta), "concurrency", "max", "duration"], keyArguments: 0..<1),
+            RedisCommand("PTTL", [.string(keys.limiter)], keyArguments: 0..<1),
+            RedisCommand("GET", [.string(keys.limiter)], keyArguments: 0..<1),
+        ])
+        let meta = try [String?](fromRESP: replies[0])
+        let remaining = try Int(fromRESP: replies[1])
+        let started = try String?(fromRESP: replies[2]).flatMap(Int.init) ?? 0
+        let concurrency = meta.first.flatMap { $0 }.flatMap(Int.init)
+        let max = meta.count > 1 ? meta[1].flatMap(Int.init) : nil
+        let duration = meta.count > 2 ? meta[2].flatMap(Int.init) : nil
+        return QueueLimits(
+            concurrency: concurrency.flatMap { $0 > 0 ? $0 : nil },
+            rateLimit: max.flatMap { max in duration.flatMap { $0 > 0 && max > 0 ? (max, .milliseconds($0)) : nil } },
+            heldFor: remaining > 0 && started >= Self.rateLimitHold ? .milliseconds(remaining) : nil)
+    }
+
+    /// The limiter value that holds every fetch (BullMQ writes the same, 2^53 - 1).
+    static let rateLimitHold = 9_007_199_254_740_991
+
     /// At most `limit` jobs of this queue active at once across all workers (`nil`: no limit).
     public func setGlobalConcurrency(_ limit: Int?) async throws {
         if let limit {

@@ -176,6 +176,13 @@ public final class QueueProcessor: Service, Sendable {
             switch ending {
             case .returned(.success(let value)):
                 return try await queue.complete(job, token: token, returnValue: value ?? "null", fetchNext: fetchNext)?.job
+            case .returned(.failure(let error as RateLimitedError)):
+                // Hold first, so no worker takes the job straight back.
+                logger.info(
+                    "rate limited; holding the queue", metadata: ["job": "\(job.id)", "for": "\(error.retryAfter)", "reason": "\(error.reason)"])
+                try await queue.rateLimit(for: error.retryAfter)
+                try await queue.release(job, token: token)
+                return nil
             case .returned(.failure(let error as DelayJobError)):
                 logger.info("job delayed without counting an attempt", metadata: ["job": "\(job.id)", "reason": "\(error.reason)"])
                 try await queue.moveToDelayed(job, token: token, delay: error.delay)

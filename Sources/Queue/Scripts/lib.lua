@@ -10,6 +10,7 @@
 local DEFAULT_MAX_EVENTS = 10000
 local DELAY_SLOTS = 4096          -- delayed score = dueMs * 4096 + sequence within that millisecond
 local PRIORITY_SHIFT = 4294967296 -- prioritized score = priority * 2^32 + (counter mod 2^32)
+local RATE_LIMIT_HOLD = 9007199254740991 -- a limiter value that holds every fetch until it expires
 
 -- Events stream length cap, written to meta on first use so BullMQ readers agree on it.
 local function maxEvents(metaKey)
@@ -177,11 +178,12 @@ local function fetchNextJob(k, B, now, token, lockDuration, limiterMax, limiterD
   local duration = limiterDuration
   if not duration or duration <= 0 then duration = tonumber(meta[4]) or 0 end
   local limited = max and max > 0 and duration > 0
-  if limited then
-    local ttl = redis.call("PTTL", k.limiter)
-    if ttl > 0 and (tonumber(redis.call("GET", k.limiter)) or 0) >= max then
-      return { 0, 0, ttl, 0 }
-    end
+  -- The limiter counts the jobs started in the current window; a count of HOLD or more is a
+  -- hold (BullMQ's rateLimit writes 2^53 - 1), honoured with or without a configured limit.
+  local ttl = redis.call("PTTL", k.limiter)
+  if ttl > 0 then
+    local started = tonumber(redis.call("GET", k.limiter)) or 0
+    if started >= RATE_LIMIT_HOLD or (limited and started >= max) then return { 0, 0, ttl, 0 } end
   end
   if meta[1] then return { 0, 0, 0, 0 } end
   local concurrency = tonumber(meta[2])

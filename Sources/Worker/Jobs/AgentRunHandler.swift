@@ -14,6 +14,9 @@ public import Store
 public struct AgentRunHandler: JobHandler {
     /// Enough for a run of up to its step limit of model and tool calls.
     public let defaultTimeout: Duration = .seconds(1800)
+    /// Holds a provider's 429 may cause (runs that do not count as attempts) before a 429 fails
+    /// the attempt like any retryable error.
+    public static let maximumPostponements = 20
     let providers: AgentProviders
     /// Where `notify_intervention` enqueues (`nil`: that tool is unavailable).
     let notifications: Queue?
@@ -51,6 +54,12 @@ public struct AgentRunHandler: JobHandler {
                     database: job.database, tenant: job.tenant, runID: runID, context: job.context, budgets: budgets),
                 runID: runID.lowercasedText)
             summary = try await loop.run(input: run.input, deadline: startedAt.addingTimeInterval(TimeInterval(agent.timeoutSeconds)))
+        } catch let error as ModelProviderError
+            where error.status == 429 && job.job.attemptsStarted - job.job.attemptsMade <= Self.maximumPostponements
+        {
+            // The provider is shared by every tenant's runs: hold the whole queue as it asked
+            // (30 s without a Retry-After), and resume this run from its journal afterwards.
+            throw RateLimitedError(retryAfter: error.retryAfter ?? .seconds(30), reason: error.description)
         } catch {
             // On the job's last attempt (or an error no attempt can fix) the run ends failed.
             let unrecoverable = error is UnrecoverableJobError || error is JournalError

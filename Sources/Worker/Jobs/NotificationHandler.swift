@@ -11,8 +11,11 @@ public import Store
 /// Delivers intervention notifications to the tenant's webhook endpoints (queue `inter-notifications`).
 ///
 /// Each endpoint gets a signed JSON POST (see ``WebhookSignature``) with `Idempotency-Key:
-/// <queue>:<job id>`. 2xx is delivered; 408, 429, 5xx, timeouts and connection errors are
-/// retried with the job's backoff; other 4xx fail at once. Every attempt is recorded in
+/// <queue>:<job id>`. 2xx is delivered; 408, 5xx, timeouts and connection errors are retried
+/// with the job's backoff; other 4xx fail at once. A 429 is the receiver asking to wait: the
+/// endpoint is held (``EndpointHold``, its `Retry-After`, 1 s to 10 min, 30 s without one) and
+/// the job runs again after that without using an attempt, up to ``maximumPostponements``
+/// times, after which a 429 is retried like a 5xx. Every attempt is recorded in
 /// `inter_app.notifications`, one row per (job, endpoint); a re-run skips endpoints that already
 /// received the notification or refused it for good.
 ///
@@ -23,6 +26,11 @@ public import Store
 public struct NotificationHandler: JobHandler {
     /// Enough for one webhook delivery (its HTTP call has a 10 s read timeout).
     public let defaultTimeout: Duration = .seconds(120)
+    /// Runs that did not count as attempts (waits a 429 asked for) before a 429 counts as a
+    /// failed attempt, so a receiver that always answers 429 cannot keep a job forever.
+    public static let maximumPostponements = 20
+    /// The longest wait a receiver's `Retry-After` may ask for.
+    static let maximumReceiverWait = Duration.seconds(600)
     let policy: WebhookDestinationPolicy
     /// Bounds each delivery (connect, send and response).
     let requestTimeout: TimeAmount
@@ -92,8 +100,19 @@ public struct NotificationHandler: JobHandler {
         var attempts: [NotificationAttempt] = []
         var retryable: [String] = []
         var permanent: [String] = []
+        var waits: [Duration] = []
+        let mayPostpone = job.job.attemptsStarted - job.job.attemptsMade <= Self.maximumPostponements
         for endpoint in endpoints where !settled.contains(endpoint.id) {
-            let result = await deliver(bytes, to: endpoint, idempotencyKey: "\(queue):\(jobID)", secret: secret)
+            let hold = EndpointHold(queue: job.context.queue, tenant: job.tenant, endpoint: endpoint.id)
+            var result: (outcome: Outcome, status: Int?)
+            if mayPostpone, let held = await hold.remaining() {
+                // Another delivery was asked to wait: do not call the receiver before then.
+                result = (.wait(held), nil)
+            } else {
+                result = await deliver(bytes, to: endpoint, idempotencyKey: "\(queue):\(jobID)", secret: secret)
+                if case .wait(let wait) = result.outcome { await hold.hold(for: wait) }
+            }
+            if case .wait = result.outcome, !mayPostpone { result.outcome = .retry("HTTP 429") }
             var attempt = NotificationAttempt(
                 interventionID: intervention.id, endpointID: endpoint.id, queue: queue, jobID: jobID,
                 event: payload.event.rawValue, status: .delivered, responseCode: result.status)
@@ -109,17 +128,33 @@ public struct NotificationHandler: JobHandler {
                 attempt.status = .failed
                 attempt.lastError = reason
                 permanent.append("endpoint \(endpoint.id.lowercasedText): \(reason)")
+            case .wait(let wait):
+                attempt.status = .retrying
+                attempt.lastError = "HTTP 429: asked to wait \(wait)"
+                waits.append(wait)
             }
             attempts.append(attempt)
         }
 
+        let failing = !retryable.isEmpty || !permanent.isEmpty
+        if failing {
+            // The attempt fails anyway: endpoints that asked to wait are retried with the others.
+            for index in attempts.indices where attempts[index].lastError?.hasPrefix("HTTP 429") == true {
+                attempts[index].status = lastAttempt ? .failed : .retrying
+                retryable.append("endpoint \(attempts[index].endpointID.map(\.lowercasedText) ?? "?"): HTTP 429")
+            }
+        }
         let recorded = attempts
         let writes: TenantWrites = { tx in
             for attempt in recorded { try await tx.record(attempt) }
         }
-        if !retryable.isEmpty || !permanent.isEmpty {
+        if failing {
             let failure = NotificationDeliveryFailure(retryable: retryable, permanent: permanent)
             return .failed(reason: failure.description, retryable: failure.isRetryable, writes: writes)
+        }
+        if let longest = waits.max() {
+            return .postponed(
+                after: longest, reason: "webhook delivery postponed: \(waits.count) endpoint(s) asked to wait (HTTP 429)", writes: writes)
         }
         let summary = #"{"delivered":\#(attempts.count),"alreadySettled":\#(settled.count),"endpoints":\#(endpoints.count)}"#
         return .completed(result: summary, writes: writes)
@@ -129,6 +164,8 @@ public struct NotificationHandler: JobHandler {
         case delivered
         case retry(String)
         case reject(String)
+        /// HTTP 429: the receiver asked to wait this long.
+        case wait(Duration)
     }
 
     private func deliver(_ body: [UInt8], to endpoint: WebhookEndpoint, idempotencyKey: String, secret: String) async -> (
@@ -174,7 +211,10 @@ public struct NotificationHandler: JobHandler {
             switch code {
             case 200..<300:
                 return (.delivered, code)
-            case 408, 429, 500...:
+            case 429:
+                let asked = RetryAfter.parse(response.headers.first(name: "Retry-After"), maximum: Self.maximumReceiverWait)
+                return (.wait(max(asked ?? .seconds(30), .seconds(1))), code)
+            case 408, 500...:
                 return (.retry("HTTP \(code)"), code)
             default:
                 return (.reject("HTTP \(code)"), code)

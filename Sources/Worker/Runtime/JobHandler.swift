@@ -38,6 +38,9 @@ public enum JobOutcome: Sendable {
     /// Failed with `reason`: run again while attempts remain when `retryable`, failed for good
     /// otherwise. `writes` are recorded either way (a delivery attempt, a run marked failed).
     case failed(reason: String, retryable: Bool, writes: TenantWrites? = nil)
+    /// Not now: run again after `after`, without using an attempt (a destination asked to wait,
+    /// with an HTTP 429). `writes` are recorded first (the deliveries that did go out).
+    case postponed(after: Duration, reason: String, writes: TenantWrites? = nil)
 }
 
 /// The attempt a handler runs: the job, its tenant (checked), and the database.

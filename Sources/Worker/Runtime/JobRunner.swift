@@ -96,6 +96,11 @@ public struct JobRunner: Sendable {
             outcome = try await attempt.run()
         } catch let error as StoreError where error.isRetryable {
             throw DelayJobError(delay: unavailableDelay, reason: "database unavailable: \(error)")
+        } catch let error as RateLimitedError {
+            // The queue holds and the job waits: not a failed attempt, nothing to record.
+            throw error
+        } catch let error as DelayJobError {
+            throw error
         } catch {
             let unrecoverable = error is UnrecoverableJobError || error is PayloadError
             outcome = .failed(reason: QueueProcessor.reason(for: error), retryable: !unrecoverable)
@@ -118,6 +123,7 @@ public struct JobRunner: Sendable {
         var record = base
         let writes: TenantWrites?
         let failure: JobAttemptFailure?
+        var postponed: DelayJobError?
         switch outcome {
         case .completed(let result, let handlerWrites):
             record.state = .completed
@@ -130,6 +136,11 @@ public struct JobRunner: Sendable {
             record.error = reason
             record.finishedAt = retrying ? nil : Date()
             (writes, failure) = (handlerWrites, JobAttemptFailure(reason: reason, retryable: retryable, detail: detail ?? reason))
+        case .postponed(let delay, let reason, let handlerWrites):
+            record.state = .retrying
+            record.error = reason
+            (writes, failure) = (handlerWrites, nil)
+            postponed = DelayJobError(delay: delay, reason: reason)
         }
         let row = record
         do {
@@ -150,6 +161,7 @@ public struct JobRunner: Sendable {
             if failure.retryable { throw failure }
             throw UnrecoverableJobError(failure.reason)
         }
+        if let postponed { throw postponed }
         return record.result ?? "null"
     }
 }

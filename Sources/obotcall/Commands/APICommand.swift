@@ -1,6 +1,7 @@
 import API
 import ArgumentParser
 import Foundation
+import Jobs
 import Metrics
 import Prometheus
 import Domain
@@ -68,7 +69,7 @@ struct APICommand: AsyncParsableCommand {
         let redis = RedisClient(configuration: try redisOptions.configuration(clientName: "obotcall-api"), logger: logger)
         let readiness = [
             ReadinessCheck(name: "postgres") { try await database.ping() },
-            ReadinessCheck(name: "redis") { try await redis.execute(.ping()) },
+            .redis(redis),
         ]
         // Clients first: the service group stops services in reverse order, so the HTTP server
         // drains before the clients it uses close.
@@ -87,7 +88,7 @@ struct APICommand: AsyncParsableCommand {
                 throw ValidationError("the JWKS file \(path) is not a usable JWKS document: \(error)")
             }
         }
-        var services: [any Service] = [database, redis]
+        var services: [any Service] = [database, redis, RedisMemoryMonitor(client: redis, logger: logger)]
         if let url = jwksURL ?? environment["JWT_JWKS_URL"] {
             guard let parsed = URL(string: url), ["https", "http"].contains(parsed.scheme ?? ""), parsed.host != nil else {
                 throw ValidationError("JWT_JWKS_URL '\(url)' must be an http(s) URL")
@@ -95,7 +96,7 @@ struct APICommand: AsyncParsableCommand {
             services.append(JWKSRefresher(url: url, verifier: verifier, logger: logger))
         }
         let queuePrefix = environment["QUEUE_PREFIX"] ?? "bull"
-        let queues = try QueueName.all.map { try Queue(name: $0, redis: redis, options: .init(prefix: queuePrefix), logger: logger) }
+        let queues = try QueueName.all.map { try Queue(name: $0, redis: redis, options: .platform(prefix: queuePrefix), logger: logger) }
         // Makes sure Redis has every job a 202 promised (several API processes share the work).
         var relayOptions = OutboxRelay.Options()
         if let text = environment["OUTBOX_RECHECK_SECONDS"] {

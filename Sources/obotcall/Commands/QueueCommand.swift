@@ -1,6 +1,7 @@
 import ArgumentParser
 import Domain
 import Foundation
+import Jobs
 import Logging
 import Queue
 import Redis
@@ -10,7 +11,7 @@ struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue",
         abstract: "Inspect and steer the job queues (operators; acts on every tenant).",
-        subcommands: [List.self, Jobs.self, Retry.self, Pause.self, Resume.self, Clean.self]
+        subcommands: [List.self, Jobs.self, Retry.self, Pause.self, Resume.self, Clean.self, Limits.self, Schedules.self]
     )
 
     /// Redis, the key prefix and (for most commands) one queue.
@@ -40,7 +41,7 @@ struct QueueCommand: AsyncParsableCommand {
             guard QueueName.all.contains(name) else {
                 throw ValidationError("no queue named '\(name)'; the platform's queues are \(QueueName.all.joined(separator: ", "))")
             }
-            return try Queue(name: name, redis: client, options: .init(prefix: prefix), logger: Logger(label: "obotcall.queue"))
+            return try Queue(name: name, redis: client, options: .platform(prefix: prefix), logger: Logger(label: "obotcall.queue"))
         }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Domain
 import Foundation
+import Jobs
 import Hummingbird
 import Logging
 import Metrics
@@ -45,6 +46,10 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Address of the metrics server.") var metricsHost: String = "0.0.0.0"
     @Option(help: "Redis key prefix of the queues (default: $QUEUE_PREFIX or bull; `{bull}` for Redis Cluster).")
     var queuePrefix: String?
+    @Option(help: "At startup, set each served queue's global concurrency (jobs active at once, all workers together).")
+    var globalConcurrency: Int?
+    @Option(help: "At startup, set each served queue's global rate limit, MAX/DURATION for all workers together (e.g. 100/1s).")
+    var globalRateLimit: String?
 
     func validate() throws {
         guard concurrency >= 1, concurrency <= 1_000 else { throw ValidationError("--concurrency must be between 1 and 1000") }
@@ -55,6 +60,10 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("--job-timeout must be between 1 and 604800 seconds")
         }
         guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be a port") }
+        if let globalConcurrency, !(1...100_000).contains(globalConcurrency) {
+            throw ValidationError("--global-concurrency must be between 1 and 100000")
+        }
+        if let globalRateLimit { _ = try RateLimitOption(parsing: globalRateLimit) }
     }
 
     func run() async throws {
@@ -82,7 +91,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let database = Database(url: try database.url(), logger: logger)
         let redis = RedisClient(configuration: try redisOptions.configuration(clientName: "obotcall-worker"), logger: logger)
         // Agents enqueue notifications even on a worker that does not deliver them.
-        let notifications = try Queue(name: QueueName.notifications, redis: redis, options: QueueOptions(prefix: prefix), logger: logger)
+        let notifications = try Queue(name: QueueName.notifications, redis: redis, options: .platform(prefix: prefix), logger: logger)
         let providers = AgentProviders(
             http: http, baseURL: environment["OPENAI_BASE_URL"], apiKey: environment["OPENAI_API_KEY"],
             scriptsDirectory: environment["AGENT_SCRIPTS_DIR"])
@@ -99,18 +108,24 @@ struct WorkerCommand: AsyncParsableCommand {
                     lockDuration: .seconds(lockDuration), stalledInterval: .seconds(stalledInterval),
                     maxStalledCount: maxStalledCount, gracefulShutdownTimeout: .seconds(gracePeriod)),
                 workerID: workerID,
-                queueOptions: QueueOptions(prefix: prefix),
+                queueOptions: .platform(prefix: prefix),
                 jobTimeout: jobTimeout.map { .seconds($0) },
                 shutdownDeadline: ShutdownDeadline(limit: .seconds(gracePeriod + 5))),
             redis: redis, database: database, handlers: handlers, logger: logger)
+        let processors: [QueueProcessor]
         do {
-            _ = try worker.processors()
+            processors = try worker.processors()
         } catch let error as QueueError {
             throw ValidationError(error.message)
         }
+        let rate = try globalRateLimit.map(RateLimitOption.init(parsing:))
+        for queue in processors.map(\.queue) {
+            if let globalConcurrency { try await queue.setGlobalConcurrency(globalConcurrency) }
+            if let rate { try await queue.setGlobalRateLimit(max: rate.max, duration: rate.duration) }
+        }
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: database), .init(service: redis),
+            .init(service: database), .init(service: redis), .init(service: RedisMemoryMonitor(client: redis, logger: logger)),
         ]
         if metricsPort > 0 {
             let router = Router()
