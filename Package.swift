@@ -64,7 +64,7 @@ let package = Package(
                 .copy("Scripts/finish_job.lua"), .copy("Scripts/retry_job.lua"), .copy("Scripts/extend_locks.lua"),
                 .copy("Scripts/recover_stalled.lua"), .copy("Scripts/pause_queue.lua"), .copy("Scripts/admin_job.lua"),
                 .copy("Scripts/admin_queue.lua"), .copy("Scripts/scheduler_upsert.lua"), .copy("Scripts/scheduler_advance.lua"),
-                .copy("Scripts/scheduler_remove.lua"),
+                .copy("Scripts/scheduler_remove.lua"), .copy("Scripts/cancel_job.lua"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -57,6 +57,7 @@ import Testing
                 SchedulerAdvanceCall(schedulerID: "s", now: 1, takenJobID: "repeat:s:1", nextRun: 2, optionsJSON: "{}", priority: 0), 0
             ),
             ("scheduler_remove", SchedulerRemoveCall(schedulerID: "s"), 0),
+            ("cancel_job", CancelJobCall(jobID: "j"), 0),
         ]
     }
 
@@ -123,10 +124,11 @@ import Testing
             "admin_queue": Set(AdminQueueCall.Refusal.allCases.map(\.rawValue)),
             "scheduler_upsert": Set(SchedulerUpsertCall.Refusal.allCases.map(\.rawValue)),
             "scheduler_advance": Set(SchedulerAdvanceCall.Refusal.allCases.map(\.rawValue)),
+            "cancel_job": Set(CancelJobCall.Refusal.allCases.map(\.rawValue)),
         ]
         for script in [
             "add_jobs", "fetch_job", "finish_job", "retry_job", "extend_locks", "recover_stalled", "pause_queue", "admin_job", "admin_queue",
-            "scheduler_upsert", "scheduler_advance", "scheduler_remove",
+            "scheduler_upsert", "scheduler_advance", "scheduler_remove", "cancel_job",
         ] {
             let text = try Self.source(script)
             var returned = try Self.negativeReturns(text)

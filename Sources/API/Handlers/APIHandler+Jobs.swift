@@ -60,6 +60,28 @@ extension APIHandler {
         return .ok(.init(body: .textEventStream(body)))
     }
 
+    /// Cancels a job: a member of its tenant, or a platform admin, whatever the job's kind.
+    func cancelJob(_ input: Operations.CancelJob.Input) async throws -> Operations.CancelJob.Output {
+        let identity = try context.requireIdentity()
+        let queue: Queue
+        if identity.isPlatformAdmin {
+            queue = try self.queue(input.path.queue)
+            guard try await queue.job(input.path.id) != nil else {
+                throw HTTPError(.notFound, message: "job \(input.path.id) not found in queue \(queue.name)")
+            }
+        } else {
+            (queue, _) = try await ownJob(queue: input.path.queue, id: input.path.id, tenant: try tenant(role: .member))
+        }
+        let id = input.path.id
+        switch try await queue.cancel(id) {
+        case .removed(let state):
+            let previous = Components.Schemas.JobState(rawValue: state.rawValue)
+            return .ok(.init(body: .json(.init(cancellation: .init(queue: input.path.queue, id: id, outcome: .removed, previousState: previous)))))
+        case .requested:
+            return .accepted(.init(body: .json(.init(cancellation: .init(queue: input.path.queue, id: id, outcome: .requested)))))
+        }
+    }
+
     /// The tenant's job in a queue, or 404 (also when it belongs to another tenant).
     func ownJob(queue name: Components.Schemas.QueueName, id: String, tenant: TenantID) async throws -> (Queue, Job) {
         let queue = try queue(name)

@@ -15,6 +15,8 @@ final class HandlerRun: Sendable {
         case timedOut(Duration)
         /// The shutdown grace period ended first: the job goes back to wait.
         case released
+        /// The job was cancelled (`Queue.cancel`): it fails with reason `cancelled`.
+        case cancelled
     }
 
     private enum State {

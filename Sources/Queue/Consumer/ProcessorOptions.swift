@@ -25,13 +25,16 @@ public struct ProcessorOptions: Sendable {
     /// The longest a handler runs when its job sets no `timeout`; `nil`: no limit. Past it the
     /// handler is cancelled and the attempt fails with ``JobTimeoutError``.
     public var jobTimeout: Duration?
+    /// How often running jobs are checked for a cancel request (`Queue.cancel`): the handler of
+    /// a cancelled job is cancelled within about this long.
+    public var cancelCheckInterval: Duration
 
     public init(
         concurrency: Int = 1, lockDuration: Duration = .seconds(30), lockRenewInterval: Duration? = nil,
         stalledInterval: Duration = .seconds(30), maxStalledCount: Int = 1, drainDelay: Duration = .seconds(5),
         maximumRateLimitDelay: Duration = .seconds(30), limiter: FetchOptions.RateLimit? = nil, workerName: String? = nil,
         gracefulShutdownTimeout: Duration = .seconds(30), releaseTimeout: Duration = .seconds(3),
-        jobTimeout: Duration? = .seconds(600)
+        jobTimeout: Duration? = .seconds(600), cancelCheckInterval: Duration = .seconds(1)
     ) {
         self.concurrency = max(1, concurrency)
         self.lockDuration = lockDuration
@@ -45,5 +48,6 @@ public struct ProcessorOptions: Sendable {
         self.gracefulShutdownTimeout = gracefulShutdownTimeout
         self.releaseTimeout = releaseTimeout
         self.jobTimeout = jobTimeout
+        self.cancelCheckInterval = max(cancelCheckInterval, .milliseconds(50))
     }
 }

@@ -22,9 +22,10 @@ import Synchronization
 public final class QueueProcessor: Service, Sendable {
     /// Returns the job's result as JSON text (`nil`: `null`); throws to fail the attempt.
     public typealias Handler = @Sendable (JobContext) async throws -> String?
-    /// Told when the processor gives up on a handler (its timeout passed) and fails the attempt
-    /// itself, so that whoever records outcomes can record this one.
-    public typealias AbandonedHandler = @Sendable (JobContext, JobTimeoutError) async -> Void
+    /// Told when the processor gives up on a handler (its timeout passed, or the job was
+    /// cancelled: a ``JobTimeoutError`` or a ``JobCancelledError``) and fails the attempt itself,
+    /// so that whoever records outcomes can record this one.
+    public typealias AbandonedHandler = @Sendable (JobContext, any Error) async -> Void
 
     public let queue: Queue
     public let options: ProcessorOptions
@@ -82,6 +83,9 @@ public final class QueueProcessor: Service, Sendable {
                 }
                 group.addTask {
                     await self.lockRenewalLoop(); return .helper
+                }
+                group.addTask {
+                    await self.cancellationLoop(); return .helper
                 }
                 group.addTask {
                     await self.stalledCheckLoop(); return .helper
@@ -165,6 +169,10 @@ public final class QueueProcessor: Service, Sendable {
     /// Runs one job and finishes it; returns the next job when the finish fetched one.
     private func process(_ job: Job) async throws -> Job? {
         if job.schedulerID != nil { await advanceScheduler(after: job) }
+        if job.cancelRequested {
+            // Cancelled while it ran and given back since (a retry, a stall): it ends here.
+            return try await fail(job, error: JobCancelledError(), fetchNext: nextFetch())
+        }
         if let reason = job.deferredFailure {
             return try await queue.fail(job, token: token, reason: reason, unrecoverable: true, fetchNext: nextFetch()).next?.job
         }
@@ -192,6 +200,11 @@ public final class QueueProcessor: Service, Sendable {
             case .timedOut(let timeout):
                 let error = JobTimeoutError(timeout: timeout)
                 logger.warning("job timed out; its handler was cancelled", metadata: ["job": "\(job.id)", "timeout": "\(timeout)"])
+                if let onAbandoned { await onAbandoned(context, error) }
+                return try await fail(job, error: error, fetchNext: fetchNext)
+            case .cancelled:
+                let error = JobCancelledError()
+                logger.info("job cancelled; its handler was cancelled", metadata: ["job": "\(job.id)"])
                 if let onAbandoned { await onAbandoned(context, error) }
                 return try await fail(job, error: error, fetchNext: fetchNext)
             case .released:
@@ -233,7 +246,7 @@ public final class QueueProcessor: Service, Sendable {
     }
 
     private func fail(_ job: Job, error: any Error, fetchNext: FetchOptions?) async throws -> Job? {
-        let unrecoverable = error is UnrecoverableJobError
+        let unrecoverable = error is UnrecoverableJobError || error is JobCancelledError
         let (result, next) = try await queue.fail(
             job, token: token, reason: Self.reason(for: error), stacktrace: [String(reflecting: error)],
             unrecoverable: unrecoverable, fetchNext: fetchNext)
@@ -420,6 +433,24 @@ public final class QueueProcessor: Service, Sendable {
                 }
             } catch {
                 logger.warning("renewing job locks failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Every `cancelCheckInterval`, asks whether a running job was cancelled, and ends the wait
+    /// for those (their handlers are cancelled and the jobs fail as cancelled).
+    private func cancellationLoop() async {
+        while !Task.isCancelled {
+            if state.withLock({ $0.stopping && $0.running.isEmpty }) { return }
+            do { try await Task.sleep(for: options.cancelCheckInterval) } catch { return }
+            let running = state.withLock { state in Array(state.running.keys) }
+            if running.isEmpty { continue }
+            do {
+                let cancelled = try await queue.cancelRequested(among: running)
+                let runs = state.withLock { state in cancelled.compactMap { state.running[$0]?.run } }
+                for run in runs { run.end(.cancelled) }
+            } catch {
+                logger.debug("checking for cancelled jobs failed", metadata: ["error": "\(error)"])
             }
         }
     }

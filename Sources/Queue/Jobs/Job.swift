@@ -35,6 +35,9 @@ public struct Job: Sendable, Equatable, Identifiable {
     public let schedulerID: String?
     /// A scheduler's job: its schedule and run number, from `opts.repeat`.
     let storedRepeat: StoredRepeat?
+    /// Someone cancelled the job while it ran (`Queue.cancel`): the next worker to take it fails
+    /// it as cancelled instead of running it.
+    public let cancelRequested: Bool
 
     /// Builds a job from the field/value pairs of its hash; `nil` when the hash is empty.
     public init?(id: String, queue: String, fields: [String: String]) {
@@ -68,6 +71,7 @@ public struct Job: Sendable, Equatable, Identifiable {
         self.tenantID = fields["tid"]
         self.processedBy = fields["pb"]
         self.schedulerID = fields["rjk"]
+        self.cancelRequested = fields["cxl"] == "1"
     }
 
     /// Builds a job from `HGETALL`'s flat list of fields and values.

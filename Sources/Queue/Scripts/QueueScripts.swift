@@ -15,6 +15,7 @@ struct QueueScripts: Sendable {
     let schedulerUpsert: RedisScript
     let schedulerAdvance: RedisScript
     let schedulerRemove: RedisScript
+    let cancelJob: RedisScript
 
     /// Loaded once per process.
     static let shared: Result<QueueScripts, QueueError> = Result { () throws(QueueError) -> QueueScripts in
@@ -29,7 +30,7 @@ struct QueueScripts: Sendable {
                 recoverStalled: try script("recover_stalled"), pauseQueue: try script("pause_queue"),
                 adminJob: try script("admin_job"), adminQueue: try script("admin_queue"),
                 schedulerUpsert: try script("scheduler_upsert"), schedulerAdvance: try script("scheduler_advance"),
-                schedulerRemove: try script("scheduler_remove"))
+                schedulerRemove: try script("scheduler_remove"), cancelJob: try script("cancel_job"))
         } catch {
             throw QueueError(.scriptsMissing, "\(error)")
         }

@@ -49,17 +49,20 @@ public struct JobRunner: Sendable {
     /// fails the attempt without it; the attempt is recorded here as retrying or failed, through
     /// the same recording path as any other failure. (The middlewares saw the attempt start; the
     /// abandoned handler's own ending, if it ever comes, is what they count.)
-    public func recordAbandoned(_ context: JobContext, _ error: JobTimeoutError) async {
+    public func recordAbandoned(_ context: JobContext, _ error: any Error) async {
         let job = context.job
         guard let tenant = try? handler(for: job).attempt(context, database: database, workerID: workerID).tenant else { return }
         do {
+            // A timeout may be retried; a cancellation never is.
             _ = try await record(
-                .failed(reason: QueueProcessor.reason(for: error), retryable: true), job: job, tenant: tenant,
+                .failed(reason: QueueProcessor.reason(for: error), retryable: !(error is JobCancelledError)), job: job, tenant: tenant,
                 base: base(job, startedAt: Date()))
         } catch is JobAttemptFailure {
             // Recorded: the processor fails the attempt itself.
+        } catch is UnrecoverableJobError {
+            // Recorded as failed for good (a cancellation).
         } catch {
-            logger.warning("could not record a timed-out job", metadata: ["queue": "\(queue)", "job": "\(job.id)", "error": "\(error)"])
+            logger.warning("could not record an abandoned job", metadata: ["queue": "\(queue)", "job": "\(job.id)", "error": "\(error)"])
         }
     }
 

@@ -1,0 +1,58 @@
+import Domain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Queue
+import Testing
+import TestSupport
+@testable import API
+
+/// `POST /api/jobs/{queue}/{id}/cancel`: members cancel their tenant's jobs, platform admins any;
+/// another tenant's job is 404, a finished one 409, a viewer 403.
+struct JobCancelRoutesTests {
+    @Test func membersCancelTheirOwnJobsOnly() async throws {
+        try await APIHarness.with { harness in
+            let member = try await APIHarness.token(tenant: harness.tenantA, role: "member")
+            let viewer = try await APIHarness.token(tenant: harness.tenantA, role: "viewer")
+            let outsider = try await APIHarness.token(tenant: harness.tenantB)
+            let platform = try await APIHarness.token(tenant: nil, role: nil, serviceRole: true)
+            let queue = harness.queue(QueueName.imports)
+            let tenantA = harness.tenantA.description
+            let waiting = try await queue.add("probe", json: "{}", options: .init(tenantID: tenantA)).id
+            let delayed = try await queue.add("probe", json: "{}", options: .init(delay: .seconds(60), tenantID: tenantA)).id
+            let running = try await queue.add("probe", json: "{}", options: .init(tenantID: tenantA)).id
+            try await harness.app().test(.router) { client in
+                let path = { (id: String) in "/api/jobs/\(QueueName.imports)/\(id)/cancel" }
+                // Another tenant, and a viewer, cannot.
+                #expect(try await client.call(.post, path(waiting), token: outsider).status == .notFound)
+                #expect(try await client.call(.post, path(waiting), token: viewer).status == .forbidden)
+                #expect(try await queue.state(of: waiting) == .waiting)
+
+                let removed = try await client.call(.post, path(waiting), token: member)
+                #expect(removed.status == .ok)
+                let body = removed.body["cancellation"] as? [String: Any]
+                #expect(body?["outcome"] as? String == "removed")
+                #expect(body?["previousState"] as? String == "waiting")
+                #expect(try await queue.job(waiting) == nil)
+                #expect(try await client.call(.post, path(waiting), token: member).status == .notFound)
+
+                // A platform admin may cancel any tenant's job.
+                #expect(try await client.call(.post, path(delayed), token: platform).status == .ok)
+
+                // Running: flagged, answered 202.
+                let taken = try #require(try await queue.fetch(FetchOptions(token: "w", lockDuration: .seconds(30))).job)
+                #expect(taken.id == running)
+                let requested = try await client.call(.post, path(running), token: member)
+                #expect(requested.status == .accepted)
+                #expect((requested.body["cancellation"] as? [String: Any])?["outcome"] as? String == "requested")
+                #expect(try await queue.job(running)?.cancelRequested == true)
+
+                // Finished: 409.
+                _ = try await queue.fail(taken, token: "w", reason: "cancelled", unrecoverable: true)
+                #expect(try await client.call(.post, path(running), token: member).status == .conflict)
+                #expect(try await client.call(.post, "/api/jobs/\(QueueName.imports)/nope/cancel", token: platform).status == .notFound)
+            }
+        }
+    }
+}
