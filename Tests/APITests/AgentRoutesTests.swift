@@ -48,6 +48,9 @@ struct AgentRoutesTests {
                 let cancel = try await client.call(.post, "/api/agent-runs/\(runID)/cancel", token: member)
                 #expect(cancel.status == .accepted)
                 #expect((cancel.body["run"] as? [String: Any])?["cancelRequestedAt"] is String)
+                // It had not started: it left the queue and ended at once (the queue's cancel path).
+                #expect((cancel.body["run"] as? [String: Any])?["status"] as? String == "cancelled")
+                #expect(try await harness.queue(QueueName.agentRuns).job(jobID) == nil)
 
                 // A finished run cannot be cancelled any more.
                 try await harness.database.runtime.withTenant(harness.tenantA) { tx in

@@ -214,6 +214,28 @@ import TestSupport
         }
     }
 
+    /// Cancelled through the queue, as any job (the cancel route does this): the worker cancels
+    /// the handler and the run ends cancelled, with the steps its journal holds.
+    @Test func theQueuesCancelEndsARunningRunCancelled() async throws {
+        try await Self.with { setup, queue, _ in
+            var slow = ScriptedModelProvider.Step(content: "too late")
+            slow.delayMilliseconds = 120_000
+            let model = try Self.script(setup, [Self.call("list_interventions", "{}"), slow])
+            let (runID, jobID) = try await Self.start(setup, queue, tenant: setup.tenantA, model: model, tools: AgentToolName.all)
+            #expect(
+                try await TestSupport.eventually(timeout: .seconds(60)) {
+                    try await setup.database.runtime.withTenant(setup.tenantA) { tx in try await tx.agentRunSteps(runID) }.count >= 2
+                })
+            #expect(try await queue.cancel(jobID) == .requested)
+            #expect(try await PropertyImportJobTests.finished(queue, jobID) == .failed)
+            #expect(try await queue.job(jobID)?.failedReason == "cancelled")
+            let run = try await setup.database.runtime.withTenant(setup.tenantA) { tx in try await tx.agentRun(runID) }
+            #expect(run?.status == .cancelled)
+            #expect(run?.stepCount == 2)
+            #expect(run?.error == "cancelled on request")
+        }
+    }
+
     @Test func limitsAndCancellationEndRunsWithTheirStatus() async throws {
         try await Self.with { setup, queue, _ in
             let looping = try Self.script(setup, (1...5).map { _ in Self.call("list_interventions", "{}") })

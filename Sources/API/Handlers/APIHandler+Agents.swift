@@ -103,8 +103,20 @@ extension APIHandler {
         let (accepted, run) = try await database.withTenant(tenant) { tx in
             (try await tx.requestAgentRunCancel(id), try await tx.agentRun(id))
         }
-        guard let run else { throw HTTPError(.notFound, message: "agent run \(id) not found") }
+        guard var run else { throw HTTPError(.notFound, message: "agent run \(id) not found") }
         guard accepted else { throw HTTPError(.conflict, message: "agent run \(id) is already \(run.status)") }
+        // The queue's cancel, as for any job: a run that has not started leaves the queue and ends
+        // here; a running one's handler is cancelled by its worker (which ends the run). The
+        // recorded request stays the fallback the run's loop also watches.
+        if let jobID = run.jobID, let queue = try? self.queue(.agentRuns),
+            case .removed? = try? await queue.cancel(jobID)
+        {
+            run =
+                try await database.withTenant(tenant) { tx in
+                    try await tx.endAgentRun(id, status: .cancelled, reason: "cancelled on request")
+                    return try await tx.agentRun(id)
+                } ?? run
+        }
         return .accepted(.init(body: .json(.init(run: try .init(run)))))
     }
 

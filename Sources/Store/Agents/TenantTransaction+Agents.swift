@@ -83,6 +83,15 @@ extension TenantTransaction {
         do { return try rows.first?.decode(Bool.self) ?? false } catch { throw StoreError(error) }
     }
 
+    /// Ends a run that did not finish its loop (cancelled, or failed for good) with `reason` and the
+    /// totals its journal holds.
+    public func endAgentRun(_ id: UUID, status: AgentRunStatus, reason: String) async throws(StoreError) {
+        let steps = try await agentRunSteps(id)
+        try await finishAgentRun(
+            id, status: status, output: nil, error: reason, steps: steps.count, promptTokens: steps.reduce(0) { $0 + $1.promptTokens },
+            completionTokens: steps.reduce(0) { $0 + $1.completionTokens })
+    }
+
     /// The final status, output and totals of a run.
     public func finishAgentRun(
         _ id: UUID, status: AgentRunStatus, output: String?, error: String?, steps: Int, promptTokens: Int, completionTokens: Int

@@ -29,6 +29,28 @@ public struct AgentRunHandler: JobHandler {
         self.budgets = budgets
     }
 
+    /// The processor cancelled the run's attempt (`Queue.cancel`, which the cancel route uses) or
+    /// it ran out of time with no attempt left: the run ends with that status, its totals from its
+    /// journal, instead of staying "running".
+    public func abandoned(_ payload: AgentRunJob, in job: JobRun, because error: any Error) -> TenantWrites? {
+        let runID = payload.runID
+        let status: AgentRunStatus
+        let reason: String
+        if error is JobCancelledError {
+            (status, reason) = (.cancelled, "cancelled on request")
+        } else if !job.job.willRetry(afterFailureUnrecoverable: false) {
+            (status, reason) = (.failed, "\(error)")
+        } else {
+            return nil
+        }
+        return Self.finish(runID, status: status, reason: reason)
+    }
+
+    /// Ends a run that did not finish its loop, with the totals its journal holds.
+    static func finish(_ runID: UUID, status: AgentRunStatus, reason: String) -> TenantWrites {
+        { tx in try await tx.endAgentRun(runID, status: status, reason: reason) }
+    }
+
     public func run(_ payload: AgentRunJob, in job: JobRun) async throws -> JobOutcome {
         let runID = payload.runID
         let found = try await job.database.withTenant(job.tenant) { (tx: TenantTransaction) async throws -> (AgentRunRecord, AgentRecord)? in
@@ -66,13 +88,7 @@ public struct AgentRunHandler: JobHandler {
             let final = !job.job.willRetry(afterFailureUnrecoverable: unrecoverable)
             let reason = "\(error)"
             guard final else { return .failed(reason: reason, retryable: !unrecoverable) }
-            let markFailed: TenantWrites = { tx in
-                let steps = try await tx.agentRunSteps(runID)
-                try await tx.finishAgentRun(
-                    runID, status: .failed, output: nil, error: reason, steps: steps.count,
-                    promptTokens: steps.reduce(0) { $0 + $1.promptTokens }, completionTokens: steps.reduce(0) { $0 + $1.completionTokens })
-            }
-            return .failed(reason: reason, retryable: !unrecoverable, writes: markFailed)
+            return .failed(reason: reason, retryable: !unrecoverable, writes: Self.finish(runID, status: .failed, reason: reason))
         }
 
         let (status, output, reason): (AgentRunStatus, String?, String?)

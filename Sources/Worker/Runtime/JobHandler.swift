@@ -20,10 +20,17 @@ public protocol JobHandler: Sendable {
 
     /// How long one of its jobs may run when the job sets no `timeout` of its own.
     var defaultTimeout: Duration { get }
+
+    /// The processor gave up on an attempt without the handler: its timeout passed
+    /// (``JobTimeoutError``) or the job was cancelled (``JobCancelledError``). The rows returned
+    /// are written with the failure, in the same transaction: a handler whose own rows say
+    /// "running" puts them right here. Default: none.
+    func abandoned(_ payload: Payload, in run: JobRun, because error: any Error) -> TenantWrites?
 }
 
 extension JobHandler {
     public var defaultTimeout: Duration { .seconds(600) }
+    public func abandoned(_ payload: Payload, in run: JobRun, because error: any Error) -> TenantWrites? { nil }
     /// The queue it serves: its payload kind's.
     public var queue: String { Payload.queue }
 }
@@ -64,6 +71,8 @@ struct RegisteredHandler: Sendable {
     struct Attempt: Sendable {
         let tenant: TenantID
         let run: @Sendable () async throws -> JobOutcome
+        /// The handler's rows for an attempt the processor gave up on.
+        let abandoned: @Sendable (any Error) -> TenantWrites?
     }
 
     let queue: String
@@ -78,7 +87,9 @@ struct RegisteredHandler: Sendable {
         start = { context, database, workerID throws(UnrecoverableJobError) in
             let payload = try Self.payload(Handler.Payload.self, of: context.job)
             let run = JobRun(context: context, tenant: payload.tenantID, database: database, workerID: workerID)
-            return Attempt(tenant: payload.tenantID) { try await handler.run(payload, in: run) }
+            return Attempt(
+                tenant: payload.tenantID, run: { try await handler.run(payload, in: run) },
+                abandoned: { error in handler.abandoned(payload, in: run, because: error) })
         }
     }
 

@@ -51,12 +51,12 @@ public struct JobRunner: Sendable {
     /// abandoned handler's own ending, if it ever comes, is what they count.)
     public func recordAbandoned(_ context: JobContext, _ error: any Error) async {
         let job = context.job
-        guard let tenant = try? handler(for: job).attempt(context, database: database, workerID: workerID).tenant else { return }
+        guard let attempt = try? handler(for: job).attempt(context, database: database, workerID: workerID) else { return }
         do {
             // A timeout may be retried; a cancellation never is.
             _ = try await record(
-                .failed(reason: QueueProcessor.reason(for: error), retryable: !(error is JobCancelledError)), job: job, tenant: tenant,
-                base: base(job, startedAt: Date()))
+                .failed(reason: QueueProcessor.reason(for: error), retryable: !(error is JobCancelledError), writes: attempt.abandoned(error)),
+                job: job, tenant: attempt.tenant, base: base(job, startedAt: Date()))
         } catch is JobAttemptFailure {
             // Recorded: the processor fails the attempt itself.
         } catch is UnrecoverableJobError {
