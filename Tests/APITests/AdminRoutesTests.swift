@@ -102,4 +102,33 @@ struct AdminRoutesTests {
             }
         }
     }
+
+    @Test func platformAdminsSetQueueLimitsOthersCannot() async throws {
+        try await APIHarness.with { harness in
+            let platform = try await APIHarness.token(tenant: nil, role: nil, serviceRole: true)
+            let tenantAdmin = try await APIHarness.token(tenant: harness.tenantA)
+            let queue = harness.queue(QueueName.notifications)
+            let path = "/api/admin/queues/\(QueueName.notifications)/limits"
+            try await harness.app().test(.router) { client in
+                let set = try await client.call(.put, path, token: platform, json: #"{"concurrency":5,"rateLimit":{"max":20,"durationMs":1000}}"#)
+                #expect(set.status == .ok, "\(set.body)")
+                #expect(set.body["concurrency"] as? Int == 5)
+                #expect((set.body["rateLimit"] as? [String: Any])?["durationMs"] as? Int == 1_000)
+                let limits = try await queue.limits()
+                #expect(limits.concurrency == 5 && limits.rateLimit?.max == 20 && limits.rateLimit?.duration == .seconds(1))
+                // A hold shows; a tenant admin may neither read nor change a shared queue's limits.
+                try await queue.rateLimit(for: .seconds(30))
+                #expect((try await client.call(.get, path, token: platform).body["heldForMs"] as? Int).map { $0 > 20_000 } == true)
+                #expect(try await client.call(.get, path, token: tenantAdmin).status == .forbidden)
+                #expect(try await client.call(.put, path, token: tenantAdmin, json: "{}").status == .forbidden)
+                // Out of bounds is refused by the document, naming the field; {} removes both.
+                #expect(try await client.call(.put, path, token: platform, json: #"{"concurrency":0}"#).status == .badRequest)
+                #expect(
+                    try await client.call(.put, path, token: platform, json: #"{"rateLimit":{"max":1,"durationMs":99999999}}"#).status == .badRequest)
+                let cleared = try await client.call(.put, path, token: platform, json: "{}")
+                #expect(cleared.status == .ok && cleared.body["concurrency"] == nil && cleared.body["rateLimit"] == nil)
+                #expect(try await queue.limits().concurrency == nil)
+            }
+        }
+    }
 }

@@ -92,6 +92,33 @@ extension APIHandler {
         return .ok(.init(body: .json(.init(queue: input.path.queue, paused: true))))
     }
 
+    func getQueueLimits(_ input: Operations.GetQueueLimits.Input) async throws -> Operations.GetQueueLimits.Output {
+        try requirePlatformAdmin("reading a queue's limits")
+        let limits = try await queue(input.path.queue).limits()
+        return .ok(.init(body: .json(Self.limitsView(limits, queue: input.path.queue))))
+    }
+
+    /// Replaces both limits: an absent field removes that limit (the document bounds the values).
+    func setQueueLimits(_ input: Operations.SetQueueLimits.Input) async throws -> Operations.SetQueueLimits.Output {
+        try requirePlatformAdmin("changing a queue's limits")
+        guard case .json(let body) = input.body else { throw HTTPError(.unsupportedMediaType, message: "send the limits as JSON") }
+        let queue = try queue(input.path.queue)
+        try await queue.setGlobalConcurrency(body.concurrency)
+        if let rate = body.rateLimit {
+            try await queue.setGlobalRateLimit(max: rate.max, duration: .milliseconds(rate.durationMs))
+        } else {
+            try await queue.setGlobalRateLimit(max: nil)
+        }
+        return .ok(.init(body: .json(Self.limitsView(try await queue.limits(), queue: input.path.queue))))
+    }
+
+    static func limitsView(_ limits: QueueLimits, queue: Components.Schemas.QueueName) -> Components.Schemas.QueueLimits {
+        .init(
+            queue: queue, concurrency: limits.concurrency,
+            rateLimit: limits.rateLimit.map { .init(max: $0.max, durationMs: $0.duration.milliseconds) },
+            heldForMs: limits.heldFor?.milliseconds)
+    }
+
     func resumeQueue(_ input: Operations.ResumeQueue.Input) async throws -> Operations.ResumeQueue.Output {
         try requirePlatformAdmin("resuming")
         try await queue(input.path.queue).resume()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Queue
 
 /// A rate limit written `MAX/DURATION`: `100/1s`, `20/500ms`, `600/1m` (at most 1,000,000 jobs per
 /// 1 ms to 1 h), as `--rate-limit` takes it.
@@ -26,5 +27,5 @@ struct RateLimitOption: Sendable, Equatable {
         self.init(max: max, duration: .milliseconds(amount * scale))
     }
 
-    var description: String { "\(max)/\(duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000)ms" }
+    var description: String { "\(max)/\(duration.milliseconds)ms" }
 }
