@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Queue
+import Store
 import Testing
 import TestSupport
 @testable import API
@@ -35,6 +36,11 @@ struct JobCancelRoutesTests {
                 #expect(body?["outcome"] as? String == "removed")
                 #expect(body?["previousState"] as? String == "waiting")
                 #expect(try await queue.job(waiting) == nil)
+                // Its result row says so, which also keeps the outbox relay from adding it again.
+                let result = try await harness.database.runtime.withTenant(harness.tenantA) { tx in
+                    try await tx.jobResult(queue: QueueName.imports, jobID: waiting)
+                }
+                #expect(result?.state == .failed && result?.error == "cancelled")
                 #expect(try await client.call(.post, path(waiting), token: member).status == .notFound)
 
                 // A platform admin may cancel any tenant's job.

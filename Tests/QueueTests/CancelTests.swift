@@ -71,4 +71,26 @@ struct CancelTests {
             #expect(try await queue.job(added.id)?.failedReason == "cancelled")
         }
     }
+
+    @Test func aSchedulersNextRunIsRefusedAndAnAdminRetryClearsTheFlag() async throws {
+        try await QueueTesting.withQueue { (queue: Queue) async throws in
+            // Removing the scheduler's pending run would stop the scheduler: refused.
+            let run = try await queue.upsertJobScheduler(
+                "s", schedule: try JobSchedule.every(.seconds(60), startDate: 4_000_000_000_000),
+                template: try NewJob(name: "n", data: Payload(n: 0)))
+            let refused = await #expect(throws: QueueError.self) { try await queue.cancel(run.jobID) }
+            #expect(refused?.code == .wrongState)
+            #expect(refused?.message.contains("scheduler") == true)
+            #expect(try await queue.counts().delayed == 1)
+
+            // A cancelled job that an admin retries runs normally again.
+            let added = try await queue.add("again", data: Payload(n: 1), options: .init(attempts: 1))
+            let job = try #require(try await queue.fetch(QueueTesting.fetch).job)
+            #expect(job.id == added.id)
+            #expect(try await queue.cancel(added.id) == .requested)
+            _ = try await queue.fail(job, token: QueueTesting.fetch.token, reason: "cancelled", unrecoverable: true)
+            try await queue.retry(added.id)
+            #expect(try await queue.job(added.id)?.cancelRequested == false)
+        }
+    }
 }

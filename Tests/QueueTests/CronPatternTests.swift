@@ -75,6 +75,10 @@ struct CronPatternTests {
         // From inside the second 02:xx, the wall times already fired are not fired again.
         let cron = try CronPattern("*/15 * * * *")
         #expect(cron.next(after: Self.at("2026-10-25 02:10:00 +01:00"), in: Self.paris) == Self.at("2026-10-25 03:00:00 +01:00"))
+        // Every second, asked from early in the second pass: one jump, not 3,600 steps.
+        let everySecond = try CronPattern("* * * * * *")
+        #expect(everySecond.next(after: Self.at("2026-10-25 02:00:05 +01:00"), in: Self.paris) == Self.at("2026-10-25 03:00:00 +01:00"))
+        #expect(everySecond.next(after: Self.at("2026-10-25 02:59:58 +02:00"), in: Self.paris) == Self.at("2026-10-25 02:59:59 +02:00"))
     }
 
     @Test func newYorkChanges() throws {

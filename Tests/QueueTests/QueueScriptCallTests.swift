@@ -58,6 +58,7 @@ import Testing
             ),
             ("scheduler_remove", SchedulerRemoveCall(schedulerID: "s"), 0),
             ("cancel_job", CancelJobCall(jobID: "j"), 0),
+            ("hold_queue", HoldQueueCall(milliseconds: 1_000), 0),
         ]
     }
 
@@ -128,7 +129,7 @@ import Testing
         ]
         for script in [
             "add_jobs", "fetch_job", "finish_job", "retry_job", "extend_locks", "recover_stalled", "pause_queue", "admin_job", "admin_queue",
-            "scheduler_upsert", "scheduler_advance", "scheduler_remove", "cancel_job",
+            "scheduler_upsert", "scheduler_advance", "scheduler_remove", "cancel_job", "hold_queue",
         ] {
             let text = try Self.source(script)
             var returned = try Self.negativeReturns(text)

@@ -23,6 +23,12 @@ struct RateLimitTests {
             #expect(try await queue.rateLimitRemaining().map { $0 > .seconds(20) } == true)
             try await queue.redis.execute(.del([queue.keys.limiter]))
             #expect(try await queue.fetch(QueueTesting.fetch).job != nil)
+            // A limiter that only counts starts (a window of a global rate limit) is not a hold:
+            // a hold asked for replaces it, even a shorter one.
+            try await queue.redis.execute(.set(queue.keys.limiter, 3))
+            try await queue.redis.execute(RedisCommand("PEXPIRE", [.string(queue.keys.limiter), 60_000]))
+            try await queue.rateLimit(for: .seconds(20))
+            #expect(try await queue.limits().heldFor.map { $0 <= .seconds(20) } == true)
         }
     }
 

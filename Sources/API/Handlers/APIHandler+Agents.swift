@@ -108,14 +108,11 @@ extension APIHandler {
         // The queue's cancel, as for any job: a run that has not started leaves the queue and ends
         // here; a running one's handler is cancelled by its worker (which ends the run). The
         // recorded request stays the fallback the run's loop also watches.
-        if let jobID = run.jobID, let queue = try? self.queue(.agentRuns),
+        if let jobID = run.jobID, let queue = try? self.queue(.agentRuns), let job = try? await queue.job(jobID),
             case .removed? = try? await queue.cancel(jobID)
         {
-            run =
-                try await database.withTenant(tenant) { tx in
-                    try await tx.endAgentRun(id, status: .cancelled, reason: "cancelled on request")
-                    return try await tx.agentRun(id)
-                } ?? run
+            try await recordCancelledBeforeStart(job, queue: queue.name)
+            run = try await database.withTenant(tenant) { tx in try await tx.agentRun(id) } ?? run
         }
         return .accepted(.init(body: .json(.init(run: try .init(run)))))
     }

@@ -1,8 +1,10 @@
 import Domain
 import Foundation
 import Hummingbird
+import Jobs
 import OpenAPIRuntime
 import Queue
+import Store
 
 /// `/api/jobs`: a tenant's own jobs. Another tenant's job answers 404, as if it did not exist.
 extension APIHandler {
@@ -64,21 +66,39 @@ extension APIHandler {
     func cancelJob(_ input: Operations.CancelJob.Input) async throws -> Operations.CancelJob.Output {
         let identity = try context.requireIdentity()
         let queue: Queue
+        let job: Job
         if identity.isPlatformAdmin {
             queue = try self.queue(input.path.queue)
-            guard try await queue.job(input.path.id) != nil else {
+            guard let found = try await queue.job(input.path.id) else {
                 throw HTTPError(.notFound, message: "job \(input.path.id) not found in queue \(queue.name)")
             }
+            job = found
         } else {
-            (queue, _) = try await ownJob(queue: input.path.queue, id: input.path.id, tenant: try tenant(role: .member))
+            (queue, job) = try await ownJob(queue: input.path.queue, id: input.path.id, tenant: try tenant(role: .member))
         }
         let id = input.path.id
         switch try await queue.cancel(id) {
         case .removed(let state):
+            try await recordCancelledBeforeStart(job, queue: queue.name)
             let previous = Components.Schemas.JobState(rawValue: state.rawValue)
             return .ok(.init(body: .json(.init(cancellation: .init(queue: input.path.queue, id: id, outcome: .removed, previousState: previous)))))
         case .requested:
             return .accepted(.init(body: .json(.init(cancellation: .init(queue: input.path.queue, id: id, outcome: .requested)))))
+        }
+    }
+
+    /// A job cancelled before it started ends on its tenant's records: its result row says failed
+    /// ("cancelled"), which also tells the outbox relay not to add it again, and an agent run
+    /// ends cancelled.
+    func recordCancelledBeforeStart(_ job: Job, queue: String) async throws {
+        guard let tenant = job.tenantID.flatMap(TenantID.init(uuidString:)) else { return }
+        let record = JobResultRecord(
+            queue: queue, jobID: job.id, name: job.name, state: .failed, attempts: job.attemptsMade, error: "cancelled",
+            enqueuedAt: Date(timeIntervalSince1970: Double(job.timestamp) / 1_000), finishedAt: Date())
+        let run = queue == QueueName.agentRuns ? (try? job.decodeData(AgentRunJob.self))?.runID : nil
+        try await database.withTenant(tenant) { tx in
+            try await tx.upsert(record)
+            if let run { try await tx.endAgentRun(run, status: .cancelled, reason: "cancelled on request") }
         }
     }
 

@@ -19,6 +19,9 @@ extension Queue {
             switch CancelJobCall.Refusal(rawValue: Int(code)) {
             case .missingJob: throw QueueError(.jobNotFound, "job \(jobID) does not exist in queue \(name)")
             case .finished: throw QueueError(.wrongState, "job \(jobID) has already finished; only waiting, delayed or running jobs can be cancelled")
+            case .schedulerRun:
+                throw QueueError(
+                    .wrongState, "job \(jobID) is a job scheduler's next run; change or remove the scheduler instead of cancelling its run")
             case nil: throw QueueError(.unexpectedReply, "cancelling job \(jobID) returned \(code)")
             }
         }

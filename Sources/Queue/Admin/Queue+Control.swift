@@ -98,10 +98,8 @@ extension Queue {
     /// one short. At most ``RateLimitedError/maximumHold``.
     public func rateLimit(for duration: Duration) async throws {
         let milliseconds = min(max(duration, .milliseconds(1)), RateLimitedError.maximumHold).milliseconds
-        let remaining = try await redis.execute(RedisCommand("PTTL", [.string(keys.limiter)], keyArguments: 0..<1), as: Int.self)
-        guard remaining < milliseconds else { return }
-        try await redis.execute(
-            RedisCommand("SET", [.string(keys.limiter), .int(Self.rateLimitHold), "PX", .int(milliseconds)], keyArguments: 0..<1))
+        // One script: a plain start counter is replaced, a longer hold kept, whoever races.
+        try await run(HoldQueueCall(milliseconds: milliseconds))
     }
 
     /// How long fetches are still held or limited (`nil`: they are not).

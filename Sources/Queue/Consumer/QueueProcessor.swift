@@ -170,8 +170,11 @@ public final class QueueProcessor: Service, Sendable {
     private func process(_ job: Job) async throws -> Job? {
         if job.schedulerID != nil { await advanceScheduler(after: job) }
         if job.cancelRequested {
-            // Cancelled while it ran and given back since (a retry, a stall): it ends here.
-            return try await fail(job, error: JobCancelledError(), fetchNext: nextFetch())
+            // Cancelled while it ran and given back since (a retry, a stall): it ends here, and
+            // whoever records outcomes hears of it as of any cancelled attempt.
+            let error = JobCancelledError()
+            if let onAbandoned { await onAbandoned(JobContext(job: job, queue: queue, token: token), error) }
+            return try await fail(job, error: error, fetchNext: nextFetch())
         }
         if let reason = job.deferredFailure {
             return try await queue.fail(job, token: token, reason: reason, unrecoverable: true, fetchNext: nextFetch()).next?.job

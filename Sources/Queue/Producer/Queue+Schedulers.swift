@@ -65,16 +65,22 @@ extension Queue {
         for _ in 0..<8 {
             let replies = try await redis.pipeline([
                 RedisCommand("ZSCORE", [.string(keys.schedulers), .string(id)], keyArguments: 0..<1),
-                RedisCommand("HMGET", [.string(keys.scheduler(id)), "every", "pattern", "tz"], keyArguments: 0..<1),
+                RedisCommand(
+                    "HMGET", [.string(keys.scheduler(id)), "every", "pattern", "tz", "startDate", "endDate"], keyArguments: 0..<1),
             ])
-            let current = try Double?(fromRESP: replies[0]).flatMap { Int(exactly: $0) }
-            let stored = try [String?](fromRESP: replies[1])
-            let unchanged: Bool
+            let score = try Double?(fromRESP: replies[0])
+            // A score that is no time this platform schedules (written by another client) counts
+            // as no current run: the schedule starts afresh.
+            let current = score.flatMap { Int(exactly: $0) }.flatMap { (0...CronPattern.latestMilliseconds).contains($0) ? $0 : nil }
+            let stored = try [String?](fromRESP: replies[1]) + [String?](repeating: nil, count: 5)
+            // The same cadence and bounds: the run in progress keeps its place.
+            var unchanged =
+                stored[3].flatMap { Int($0) } == schedule.startDate && stored[4].flatMap { Int($0) } == schedule.endDate
             switch schedule.cadence {
             case .every(let milliseconds):
-                unchanged = stored.first.flatMap { $0 }.flatMap(Int.init) == milliseconds
+                unchanged = unchanged && stored[0].flatMap { Int($0) } == milliseconds
             case .cron(let pattern, let zone):
-                unchanged = stored.count == 3 && stored[1] == pattern.text && (stored[2] ?? "UTC") == zone.identifier
+                unchanged = unchanged && stored[1] == pattern.text && (stored[2] ?? "UTC") == zone.identifier
             }
             // Not replacing a pending job (new, or its job is running): the run after the current
             // one, or the first run of a changed cadence.
@@ -98,7 +104,7 @@ extension Queue {
                 return .init(milliseconds: milliseconds, optionsJSON: stored.json())
             }
             let call = SchedulerUpsertCall(
-                schedulerID: id, now: now, expectedCurrent: current, tenantID: options.tenantID, name: template.name, data: template.data,
+                schedulerID: id, now: now, expectedCurrent: score, tenantID: options.tenantID, name: template.name, data: template.data,
                 priority: options.priority ?? 0, ifReplaced: makeRun(replacing), otherwise: makeRun(fresh),
                 fields: Self.schedulerFields(template: template, schedule: schedule, offset: offset, options: templateOptions))
             let reply = try await run(call)
@@ -141,7 +147,7 @@ extension Queue {
     /// Schedulers ordered by their next run, latest first unless `ascending`, `start…end`
     /// inclusive as `ZRANGE` counts (at most 1,000 per call).
     public func jobSchedulers(start: Int = 0, end: Int = 99, ascending: Bool = false) async throws -> [JobScheduler] {
-        let start = max(0, start)
+        let start = min(max(0, start), 1_000_000_000)
         let end = min(max(start, end), start + 999)
         let range = try await redis.execute(
             RedisCommand(

@@ -138,7 +138,14 @@ public struct CronPattern: Sendable, Hashable, CustomStringConvertible {
             guard let candidate = nextWallTime(after: wall) else { return nil }
             let instant = rules.instant(of: candidate)
             if instant > after { return instant * 1_000 <= Int64(Self.latestMilliseconds) ? Int(instant) * 1_000 : nil }
-            wall = candidate
+            // In the second pass of a repeated hour every repeated wall time fired in the first
+            // pass: jump to the end of the repeated hour in one step.
+            if let change = rules.lastChange(atOrBefore: after) {
+                let repeatedEnd = change + rules.offset(at: change - 1)
+                wall = max(candidate, CivilTime(wallSeconds: repeatedEnd - 1))
+            } else {
+                wall = candidate
+            }
         }
         return nil
     }

@@ -32,6 +32,20 @@ struct ZoneRules: Sendable {
         CivilTime(wallSeconds: seconds + offset(at: seconds))
     }
 
+    /// The instant of the zone's last offset change in the day up to `seconds` (the first
+    /// instant with the offset in force at `seconds`); `nil` when there was none.
+    func lastChange(atOrBefore seconds: Int64) -> Int64? {
+        var low = seconds - 86_400
+        var high = seconds
+        let current = offset(at: high)
+        guard offset(at: low) != current else { return nil }
+        while high - low > 1 {
+            let middle = low + (high - low) / 2
+            if offset(at: middle) == current { high = middle } else { low = middle }
+        }
+        return high
+    }
+
     /// The instant (seconds since 1970) at which the zone's clocks show `wall`.
     func instant(of wall: CivilTime) -> Int64 {
         let local = wall.wallSeconds

@@ -16,6 +16,7 @@ struct QueueScripts: Sendable {
     let schedulerAdvance: RedisScript
     let schedulerRemove: RedisScript
     let cancelJob: RedisScript
+    let holdQueue: RedisScript
 
     /// Loaded once per process.
     static let shared: Result<QueueScripts, QueueError> = Result { () throws(QueueError) -> QueueScripts in
@@ -30,7 +31,8 @@ struct QueueScripts: Sendable {
                 recoverStalled: try script("recover_stalled"), pauseQueue: try script("pause_queue"),
                 adminJob: try script("admin_job"), adminQueue: try script("admin_queue"),
                 schedulerUpsert: try script("scheduler_upsert"), schedulerAdvance: try script("scheduler_advance"),
-                schedulerRemove: try script("scheduler_remove"), cancelJob: try script("cancel_job"))
+                schedulerRemove: try script("scheduler_remove"), cancelJob: try script("cancel_job"),
+                holdQueue: try script("hold_queue"))
         } catch {
             throw QueueError(.scriptsMissing, "\(error)")
         }

@@ -36,7 +36,7 @@ elseif action == "retry" then
     if redis.call("ZREM", KEYS[11], jobId) == 0 then return -3 end
     previous = "completed"
   end
-  redis.call("HDEL", jobKey, "finishedOn", "processedOn", "failedReason", "returnvalue", "stacktrace", "defa", "stc")
+  redis.call("HDEL", jobKey, "finishedOn", "processedOn", "failedReason", "returnvalue", "stacktrace", "defa", "stc", "cxl")
   redis.call("HSET", jobKey, "atm", 0, "ats", 0)
   local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
   enqueueRunnable(k, jobId, priority, false)

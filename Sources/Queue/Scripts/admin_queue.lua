@@ -24,7 +24,7 @@ local function moveToWait(setKey, previous)
     redis.call("ZREM", setKey, jobId)
     local jobKey = B .. jobId
     if previous == "failed" then
-      redis.call("HDEL", jobKey, "finishedOn", "processedOn", "failedReason", "stacktrace", "defa", "stc")
+      redis.call("HDEL", jobKey, "finishedOn", "processedOn", "failedReason", "stacktrace", "defa", "stc", "cxl")
       redis.call("HSET", jobKey, "atm", 0, "ats", 0)
     else
       redis.call("HSET", jobKey, "delay", 0)

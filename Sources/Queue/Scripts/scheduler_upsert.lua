@@ -23,7 +23,8 @@ local now = tonumber(ARGV[2])
 local id = ARGV[3]
 local limit = maxEvents(k.meta)
 local current = redis.call("ZSCORE", KEYS[12], id)
-if (current or "") ~= ARGV[4] then return -1 end
+-- Compared as numbers: the caller's text of the score may be written differently.
+if tonumber(current or "") ~= tonumber(ARGV[4]) then return -1 end
 
 local replaced = false
 if current then

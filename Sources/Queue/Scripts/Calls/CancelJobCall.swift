@@ -9,6 +9,8 @@ struct CancelJobCall: QueueScriptCall {
         case missingJob = -1
         /// Completed, failed, or waiting for its children.
         case finished = -2
+        /// A scheduler's next run: removing it would stop the scheduler.
+        case schedulerRun = -3
     }
 
     var jobID: String

@@ -20,8 +20,9 @@ struct SchedulerUpsertCall: QueueScriptCall {
 
     var schedulerID: String
     var now: Int
-    /// The next run the caller read from the set (nil: the scheduler did not exist).
-    var expectedCurrent: Int?
+    /// The score the caller read from the set (nil: the scheduler did not exist), as read: another
+    /// client may have written one that is not a whole number.
+    var expectedCurrent: Double?
     var tenantID: String?
     var name: String
     var data: String
@@ -37,7 +38,7 @@ struct SchedulerUpsertCall: QueueScriptCall {
 
     func arguments(_ keys: QueueKeys) -> [RedisArgument] {
         var arguments: [RedisArgument] = [
-            .string(keys.base), .int(now), .string(schedulerID), .string(expectedCurrent.map(String.init) ?? ""),
+            .string(keys.base), .int(now), .string(schedulerID), .string(expectedCurrent.map { "\($0)" } ?? ""),
             .string(tenantID ?? ""), .string(name), .string(data), .int(priority),
             .int(ifReplaced.milliseconds), .string(ifReplaced.optionsJSON), .int(otherwise.milliseconds), .string(otherwise.optionsJSON),
         ]
