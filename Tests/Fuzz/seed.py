@@ -28,9 +28,14 @@ prop = call("POST", "/api/properties", {"externalRef": "B-P1", "title": "Tenant 
 agent = call("POST", "/api/agents", {"name": "B agent", "provider": "scripted", "model": "demo"})["agent"]
 started = call("POST", f"/api/agents/{agent['id']}/runs", {"prompt": "hello"})
 imported = call("POST", "/api/property-imports", "external_ref,title,property_type\nB-I1,Imported,house\n", "text/csv")
+schedule = call("POST", "/api/schedules", {
+    "name": "B weekly report", "kind": "agent-run", "pattern": "0 8 * * MON", "tz": "Europe/Paris",
+    "agentId": agent["id"], "prompt": "hello",
+})["schedule"]
 
 print(json.dumps({
-    "uuids": [intervention["id"], prop["id"], agent["id"], started["run"]["id"], imported["import"]["id"]],
+    "uuids": [intervention["id"], prop["id"], agent["id"], started["run"]["id"], imported["import"]["id"],
+              schedule["id"]],
     "jobs": [
         {"queue": notified["queue"], "id": notified["id"]},
         {"queue": started["job"]["queue"], "id": started["job"]["id"]},

@@ -196,4 +196,11 @@ struct CronPatternTests {
         #expect(cron.next(after: CronPattern.latestMilliseconds) == nil)
         #expect(cron.next(after: 0) == 60_000)
     }
+
+    @Test func firingsPerMinuteCountTheSecondsField() throws {
+        #expect(try CronPattern("*/15 * * * *").firingsPerMinute == 1)
+        #expect(try CronPattern("30 0 8 * * MON").firingsPerMinute == 1)
+        #expect(try CronPattern("*/5 * * * * *").firingsPerMinute == 12)
+        #expect(try CronPattern("* * * * * *").firingsPerMinute == 60)
+    }
 }

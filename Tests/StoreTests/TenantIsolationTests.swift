@@ -29,6 +29,8 @@ import TestSupport
             INSERT INTO agent_app.token_budgets (tenant_id, daily_tokens, monthly_tokens) VALUES ('\(tenant)', 1000, 20000);
             INSERT INTO agent_app.token_usage (tenant_id, day, tokens) VALUES ('\(tenant)', current_date, 42);
             INSERT INTO public.job_outbox (tenant_id, queue, job_id, name, data, options) VALUES ('\(tenant)', 'q', 'job-\(tag)', 'n', '{}', '{}');
+            INSERT INTO public.job_schedules (tenant_id, kind, name, every_ms, agent_id, prompt)
+                VALUES ('\(tenant)', 'agent-run', 'Weekly', 3600000, '\(agent)', 'Report');
             """
     }
 

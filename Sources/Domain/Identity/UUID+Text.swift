@@ -19,9 +19,16 @@ extension UUID {
             bytes[index] = UInt8(truncatingIfNeeded: high >> (56 - 8 * index))
             bytes[8 + index] = UInt8(truncatingIfNeeded: low >> (56 - 8 * index))
         }
-        bytes[6] = (bytes[6] & 0x0F) | 0x40  // version 4
-        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
-        return UUID(
+        return UUID(version: 4, bytes: bytes)
+    }
+
+    /// A UUID of `version` made of the first 16 of `bytes` (random ones for version 4, a hash for
+    /// version 8), with the version and the RFC 4122 variant bits set.
+    public init(version: UInt8, bytes: [UInt8]) {
+        var bytes = Array(bytes.prefix(16)) + [UInt8](repeating: 0, count: max(0, 16 - bytes.count))
+        bytes[6] = (bytes[6] & 0x0F) | (version << 4)
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        self.init(
             uuid: (
                 bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
                 bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]

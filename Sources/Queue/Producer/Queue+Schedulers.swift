@@ -185,6 +185,17 @@ extension Queue {
         try await redis.execute(RedisCommand("ZCARD", [.string(keys.schedulers)], keyArguments: 0..<1), as: Int.self)
     }
 
+    /// The time of the scheduler's pending run: its next job, while that job still waits to be
+    /// taken. Nil when the scheduler does not exist or has no run left (its limit or end date
+    /// reached: the scheduler keeps the time of its last run, as BullMQ's does).
+    public func pendingRun(ofScheduler id: String) async throws -> Int? {
+        guard let next = try await jobScheduler(id)?.next else { return nil }
+        switch try await state(of: "repeat:\(id):\(next)") {
+        case .waiting, .delayed, .prioritized: return next
+        default: return nil
+        }
+    }
+
     /// When a worker takes a scheduler's job: adds the job of the scheduler's next run (once,
     /// however many workers race), unless the schedule has ended. `QueueProcessor` calls it
     /// before running the job.

@@ -26,6 +26,10 @@ public struct CronPattern: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { text }
 
+    /// How many times a minute the pattern fires at most: the number of seconds its seconds field
+    /// allows (1 for a five-field pattern, which fires at second 0).
+    public var firingsPerMinute: Int { seconds.nonzeroBitCount }
+
     /// The last instant schedules reach: 9999-12-31T23:59:59.999Z, in milliseconds since 1970.
     public static let latestMilliseconds = 253_402_300_799_999
 

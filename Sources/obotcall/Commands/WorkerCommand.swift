@@ -98,6 +98,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let handlers: [any JobHandler] = [
             NotificationHandler(policy: try environment.webhookPolicy()), PropertyImportHandler(),
             AgentRunHandler(providers: providers, notifications: notifications, budgets: try environment.tokenBudgets()),
+            ScheduleRunHandler<ImportSchedules>(), ScheduleRunHandler<AgentRunSchedules>(),
+            ScheduleRunHandler<NotificationSchedules>(),
         ]
         let served = try Self.parseQueues(queues, defaultConcurrency: concurrency, handlers: handlers)
 
