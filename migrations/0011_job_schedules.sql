@@ -51,3 +51,22 @@ CREATE POLICY tenant_isolation ON public.job_schedules
     WITH CHECK (tenant_id = public.current_tenant_id());
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.job_schedules TO obotcall_runtime;
+
+-- Redis can lose a scheduler (a flush, a failover without its last writes); the API's schedule
+-- reconciler puts back every scheduler a row has and Redis lacks. It reads across tenants through
+-- this function only, which runs as the owner (the role running this migration), whom this
+-- policy (and none other) lets read every row. Keyset-paged by id.
+CREATE POLICY schedule_reconciler ON public.job_schedules FOR SELECT TO CURRENT_USER USING (true);
+
+CREATE FUNCTION public.schedules_page(p_after uuid, p_limit integer)
+    RETURNS SETOF public.job_schedules
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, public
+    AS $$
+    SELECT * FROM public.job_schedules s
+    WHERE p_after IS NULL OR s.id > p_after
+    ORDER BY s.id
+    LIMIT least(greatest(p_limit, 1), 10000)
+$$;
+REVOKE ALL ON FUNCTION public.schedules_page(uuid, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.schedules_page(uuid, integer) TO obotcall_runtime;

@@ -265,3 +265,48 @@ struct ScheduleRoutesTests {
         }
     }
 }
+
+/// The reconciler puts back the schedulers Redis lost, across tenants, and leaves ended ones away.
+struct ScheduleReconcilerTests {
+    @Test func restoresLostSchedulersOfEveryTenant() async throws {
+        try await APIHarness.with { harness in
+            let adminA = try await APIHarness.token(tenant: harness.tenantA, role: "admin")
+            let adminB = try await APIHarness.token(tenant: harness.tenantB, role: "admin")
+            let targetsA = try await ScheduleRoutesTests.seed(harness, tenant: harness.tenantA)
+            let targetsB = try await ScheduleRoutesTests.seed(harness, tenant: harness.tenantB)
+            let ids = try await harness.app().test(.router) { client in
+                var ids: [String] = []
+                for _ in 0..<3 {
+                    let created = try await client.call(
+                        .post, "/api/schedules", token: adminA,
+                        json: #"{"name":"A","kind":"property-import","every":600000,"importId":"\#(targetsA.importID.lowercasedText)"}"#)
+                    ids.append(ScheduleRoutesTests.schedulerID(created.body))
+                }
+                let created = try await client.call(
+                    .post, "/api/schedules", token: adminB,
+                    json: #"{"name":"B","kind":"agent-run","pattern":"0 8 * * MON","agentId":"\#(targetsB.agentID.lowercasedText)","prompt":"p"}"#)
+                ids.append(ScheduleRoutesTests.schedulerID(created.body))
+                return ids
+            }
+            let imports = harness.queue(QueueName.imports), runs = harness.queue(QueueName.agentRuns)
+            // Redis loses two of A's and B's.
+            #expect(try await imports.removeJobScheduler(ids[0]))
+            #expect(try await imports.removeJobScheduler(ids[2]))
+            #expect(try await runs.removeJobScheduler(ids[3]))
+
+            // A small page size makes the pass page through the rows.
+            let reconciler = ScheduleReconciler(
+                database: harness.database.runtime, queues: harness.queues, pageSize: 2, logger: APIHarness.logger)
+            let pass = try await reconciler.reconcile()
+            #expect(pass.checked == 4 && pass.restored == 3 && pass.ended == 0)
+            #expect(try await imports.jobSchedulerCount() == 3)
+            let restored = try #require(try await runs.jobScheduler(ids[3]))
+            #expect(restored.tenantID == harness.tenantB.description)
+            #expect(restored.schedule?.cadence == .cron(try CronPattern("0 8 * * MON"), timeZone: .utc))
+            #expect(try await runs.pendingRun(ofScheduler: ids[3]) != nil)
+
+            let again = try await reconciler.reconcile()
+            #expect(again.restored == 0 && again.checked == 4)
+        }
+    }
+}

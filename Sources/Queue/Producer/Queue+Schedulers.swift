@@ -180,6 +180,16 @@ extension Queue {
         return result
     }
 
+    /// Which of `ids` are schedulers of this queue, in one pipelined round trip.
+    public func existingSchedulers(_ ids: [String]) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        let replies = try await redis.pipeline(
+            ids.map { RedisCommand("ZSCORE", [.string(keys.schedulers), .string($0)], keyArguments: 0..<1) })
+        var found = Set<String>()
+        for (id, reply) in zip(ids, replies) where try Double?(fromRESP: reply) != nil { found.insert(id) }
+        return found
+    }
+
     /// How many schedulers the queue has.
     public func jobSchedulerCount() async throws -> Int {
         try await redis.execute(RedisCommand("ZCARD", [.string(keys.schedulers)], keyArguments: 0..<1), as: Int.self)

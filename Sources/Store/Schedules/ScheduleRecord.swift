@@ -5,6 +5,7 @@ import PostgresNIO
 /// A schedule as stored in `public.job_schedules` (migration 0011).
 public struct ScheduleRecord: Sendable, Equatable {
     public var id: UUID
+    public var tenant: TenantID
     public var definition: ScheduleDefinition
     public var createdBy: UUID?
     public var createdAt: Date
@@ -14,27 +15,27 @@ public struct ScheduleRecord: Sendable, Equatable {
 
     static let columns = """
         id, kind, name, every_ms, pattern, time_zone, start_at, end_at, run_limit, immediately, source_import_id, agent_id, \
-        prompt, intervention_id, event, channels, created_by, created_at, updated_at
+        prompt, intervention_id, event, channels, created_by, created_at, updated_at, tenant_id
         """
 
     init(row: PostgresRow) throws(StoreError) {
         let decoded:
             (
                 UUID, String, String, Int?, String?, String?, Date?, Date?, Int?, Bool, UUID?, UUID?, String?, UUID?, String?, [String]?,
-                UUID?, Date, Date
+                UUID?, Date, Date, UUID
             )
         do {
             decoded = try row.decode(
                 (
                     UUID, String, String, Int?, String?, String?, Date?, Date?, Int?, Bool, UUID?, UUID?, String?, UUID?, String?,
-                    [String]?, UUID?, Date, Date
+                    [String]?, UUID?, Date, Date, UUID
                 ).self)
         } catch {
             throw StoreError(error)
         }
         let (
             id, kindText, name, every, pattern, zone, start, end, limit, immediately, source, agent, prompt, intervention, eventText,
-            channels, createdBy, createdAt, updatedAt
+            channels, createdBy, createdAt, updatedAt, tenant
         ) = decoded
         let kind = try stored(kindText, as: ScheduleKind.self, column: "public.job_schedules.kind")
         let cadence: ScheduleDefinition.Cadence
@@ -61,6 +62,7 @@ public struct ScheduleRecord: Sendable, Equatable {
             action = .notification(interventionID: intervention, event: event, channels: channels ?? ["webhook"])
         }
         self.id = id
+        self.tenant = TenantID(tenant)
         self.definition = ScheduleDefinition(
             name: name, cadence: cadence, startAt: start, endAt: end, limit: limit, immediately: immediately, action: action)
         self.createdBy = createdBy
