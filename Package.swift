@@ -65,7 +65,7 @@ let package = Package(
                 .copy("Scripts/recover_stalled.lua"), .copy("Scripts/pause_queue.lua"), .copy("Scripts/admin_job.lua"),
                 .copy("Scripts/admin_queue.lua"), .copy("Scripts/scheduler_upsert.lua"), .copy("Scripts/scheduler_advance.lua"),
                 .copy("Scripts/scheduler_remove.lua"), .copy("Scripts/cancel_job.lua"),
-                .copy("Scripts/hold_queue.lua"),
+                .copy("Scripts/hold_queue.lua"), .copy("Scripts/add_flow.lua"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -9,11 +9,23 @@ import Redis
 /// no-op handler (one process, concurrency C), and idle pickup latency (add → handler start),
 /// printed as CSV lines "metric,value" like Benchmarks/python/bullmq_bench.py.
 ///
-/// Usage: queue-benchmark-swift URL SEQUENTIAL BULK PROCESSED SAMPLES CONCURRENCY
+/// Usage: queue-benchmark-swift URL SEQUENTIAL BULK PROCESSED SAMPLES CONCURRENCY, or
+/// queue-benchmark-swift schedule URL SECONDS WORKERS (Benchmarks/QueueBenchmark/ScheduleBenchmark.swift).
 @main
 struct QueueBenchmark {
     static func main() async throws {
         let arguments = CommandLine.arguments.dropFirst()
+        if arguments.first == "schedule" {
+            let rest = Array(arguments.dropFirst())
+            guard rest.count == 3, let seconds = Int(rest[1]), let workers = Int(rest[2]), (1...3_600).contains(seconds),
+                (1...64).contains(workers)
+            else {
+                FileHandle.standardError.write(Data("usage: queue-benchmark-swift schedule URL SECONDS WORKERS\n".utf8))
+                exit(2)
+            }
+            try await ScheduleBenchmark.run(url: rest[0], seconds: seconds, workers: workers)
+            return
+        }
         guard arguments.count == 6, let url = arguments.first else {
             FileHandle.standardError.write(Data("usage: queue-benchmark-swift URL SEQUENTIAL BULK PROCESSED SAMPLES CONCURRENCY\n".utf8))
             exit(2)

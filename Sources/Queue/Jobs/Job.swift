@@ -38,6 +38,8 @@ public struct Job: Sendable, Equatable, Identifiable {
     /// Someone cancelled the job while it ran (`Queue.cancel`): the next worker to take it fails
     /// it as cancelled instead of running it.
     public let cancelRequested: Bool
+    /// The flow parent this job is a child of (its `parent` field), if any.
+    public let parent: JobParent?
 
     /// Builds a job from the field/value pairs of its hash; `nil` when the hash is empty.
     public init?(id: String, queue: String, fields: [String: String]) {
@@ -72,6 +74,7 @@ public struct Job: Sendable, Equatable, Identifiable {
         self.processedBy = fields["pb"]
         self.schedulerID = fields["rjk"]
         self.cancelRequested = fields["cxl"] == "1"
+        self.parent = fields["parent"].flatMap(JobParent.init(json:))
     }
 
     /// Builds a job from `HGETALL`'s flat list of fields and values.

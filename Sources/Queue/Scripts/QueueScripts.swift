@@ -17,6 +17,7 @@ struct QueueScripts: Sendable {
     let schedulerRemove: RedisScript
     let cancelJob: RedisScript
     let holdQueue: RedisScript
+    let addFlow: RedisScript
 
     /// Loaded once per process.
     static let shared: Result<QueueScripts, QueueError> = Result { () throws(QueueError) -> QueueScripts in
@@ -32,7 +33,7 @@ struct QueueScripts: Sendable {
                 adminJob: try script("admin_job"), adminQueue: try script("admin_queue"),
                 schedulerUpsert: try script("scheduler_upsert"), schedulerAdvance: try script("scheduler_advance"),
                 schedulerRemove: try script("scheduler_remove"), cancelJob: try script("cancel_job"),
-                holdQueue: try script("hold_queue"))
+                holdQueue: try script("hold_queue"), addFlow: try script("add_flow"))
         } catch {
             throw QueueError(.scriptsMissing, "\(error)")
         }

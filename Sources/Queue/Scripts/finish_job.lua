@@ -8,10 +8,12 @@
         9 keep limit (max deleted per call), 10 attempts (for retries-exhausted), 11 stacktrace JSON or "",
         12 fetch next "1"/"0", 13 lock duration ms, 14 limiter max, 15 limiter duration ms,
         16 worker name, 17 metrics data points ("0": no metrics)
-  Errors: -1 missing job, -2 missing lock, -3 not active, -6 lock owned by another token
+  Errors: -1 missing job, -2 missing lock, -3 not active, -4 children still pending, -6 lock owned by
+          another token, -9 a child failed the parent (fpof)
   Effects: lock released, SREM stalled, LREM active, atm+1, ZADD target finishedOn (or delete),
            returnvalue|failedReason, finishedOn, dedup key released, events completed|failed
-           (+ retries-exhausted, drained), tenant index kept consistent with deletions.
+           (+ retries-exhausted, drained), tenant index kept consistent with deletions; a flow child
+           settles with its parent (settleParent in lib.lua), possibly in another queue.
   Returns: fetch tuple as fetch_job.lua when fetching next, else 0; or a negative error code.
 ]]
 local k = queueKeys()
@@ -23,8 +25,14 @@ local target = ARGV[4]
 local limit = maxEvents(k.meta)
 
 local token = ARGV[6]
+-- A flow's parent completes only after its children (BullMQ's -4 and -9).
+if target == "completed" and redis.call("EXISTS", jobKey) == 1 then
+  if redis.call("SCARD", jobKey .. ":dependencies") > 0 then return -4 end
+  if redis.call("ZCARD", jobKey .. ":unsuccessful") > 0 then return -9 end
+end
 local released = releaseActiveJob(k, jobKey, jobId, token)
 if released then return released end
+settleParent(jobKey, now, target == "completed", ARGV[5])
 
 local attemptsMade = redis.call("HINCRBY", jobKey, "atm", 1)
 local fields = redis.call("HMGET", jobKey, "deid", "tid")

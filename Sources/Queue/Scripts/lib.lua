@@ -343,6 +343,77 @@ local function addJob(k, B, counter, timestamp, A, i, limit, fifo, extra)
   return jobId, "added", wake
 end
 
+-- The shared key table of the queue whose keys start with B (flows reach other queues' keys).
+local function keysOf(B)
+  return {
+    wait = B .. "wait", active = B .. "active", prioritized = B .. "prioritized", delayed = B .. "delayed",
+    meta = B .. "meta", pc = B .. "pc", marker = B .. "marker", events = B .. "events", limiter = B .. "limiter",
+    stalled = B .. "stalled",
+  }
+end
+
+-- Flows: moves a parent out of waiting-children to run, in its own queue (`queueKey` is that
+-- queue's "<prefix>:<queue>", as a child's `parent` field names it): delayed when it asked for a
+-- delay, else next to run by its priority. Nothing when it is not waiting for children.
+local function releaseParent(queueKey, parentId, now)
+  local PB = queueKey .. ":"
+  if redis.call("ZREM", PB .. "waiting-children", parentId) == 0 then return end
+  local pk = keysOf(PB)
+  local limit = maxEvents(pk.meta)
+  local attributes = redis.call("HMGET", PB .. parentId, "priority", "delay")
+  local priority = tonumber(attributes[1]) or 0
+  local delay = tonumber(attributes[2]) or 0
+  if delay > 0 then
+    local due = now + delay
+    redis.call("ZADD", pk.delayed, delayedScore(pk.delayed, due), parentId)
+    countJobMove(PB, parentId, "waiting-children", "delayed")
+    emit(pk.events, limit, "delayed", "jobId", parentId, "delay", due)
+    scheduleDelayedWake(pk.marker, pk.delayed)
+  else
+    enqueueRunnable(pk, parentId, priority, true)
+    countJobMove(PB, parentId, "waiting-children", runnableState(priority))
+    emit(pk.events, limit, "waiting", "jobId", parentId, "prev", "waiting-children")
+    if not pausedOrMaxed(pk.meta, pk.active) then wakeWorkers(pk.marker) end
+  end
+end
+
+-- Flows: a child that finished for good tells its parent (read from the child's `parent` field,
+-- JSON {id, queueKey} and at most one of the failure flags). Completed: the child leaves the
+-- parent's dependencies, its return value goes to the parent's `processed`, and the last child
+-- releases the parent. Failed: fpof fails the parent (recorded in `unsuccessful`, `defa` set,
+-- released so its next fetch fails it); cpof records it in `failed` and releases the parent at
+-- once; idof records it and rdof forgets it, the parent released once no child is pending; with
+-- no flag the parent keeps waiting (as in BullMQ).
+local function settleParent(childKey, now, completed, value)
+  local raw = redis.call("HGET", childKey, "parent")
+  if not raw then return end
+  local ok, parent = pcall(cjson.decode, raw)
+  if not ok or type(parent) ~= "table" or type(parent.id) ~= "string" or type(parent.queueKey) ~= "string" then return end
+  -- No policy: a failed child stays a dependency and the parent waits (BullMQ's default).
+  local policy = parent.fpof == true or parent.cpof == true or parent.idof == true or parent.rdof == true
+  if not completed and not policy then return end
+  local parentKey = parent.queueKey .. ":" .. parent.id
+  local dependencies = parentKey .. ":dependencies"
+  if redis.call("SREM", dependencies, childKey) == 0 then return end
+  local exists = redis.call("EXISTS", parentKey) == 1
+  if completed then
+    redis.call("HSET", parentKey .. ":processed", childKey, value)
+    if exists and redis.call("SCARD", dependencies) == 0 then releaseParent(parent.queueKey, parent.id, now) end
+  elseif parent.fpof == true then
+    redis.call("ZADD", parentKey .. ":unsuccessful", now, childKey)
+    if exists and not redis.call("ZSCORE", parent.queueKey .. ":failed", parent.id) then
+      redis.call("HSET", parentKey, "defa", "child " .. childKey .. " failed", "delay", 0)
+      releaseParent(parent.queueKey, parent.id, now)
+    end
+  elseif parent.cpof == true then
+    redis.call("HSET", parentKey .. ":failed", childKey, value)
+    if exists then releaseParent(parent.queueKey, parent.id, now) end
+  else
+    if parent.idof == true then redis.call("HSET", parentKey .. ":failed", childKey, value) end
+    if exists and redis.call("SCARD", dependencies) == 0 then releaseParent(parent.queueKey, parent.id, now) end
+  end
+end
+
 -- The key table most scripts share, from KEYS in this fixed order.
 local function queueKeys()
   return {

@@ -6,7 +6,11 @@ enum ActiveJobRelease: Int, CaseIterable, Sendable {
     case missingJob = -1
     case missingLock = -2
     case notActive = -3
+    /// A flow's parent with children still pending (finish_job.lua, on completion).
+    case pendingChildren = -4
     case lockedByAnother = -6
+    /// A flow's parent one of whose children failed it (`failParentOnFailure`).
+    case failedChild = -9
 
     /// The reply as a refusal, `nil` for any reply that is not one of these codes.
     init?(reply: RESPToken) {
@@ -29,6 +33,8 @@ enum ActiveJobRelease: Int, CaseIterable, Sendable {
         case .missingLock: QueueError(.lockLost, "job \(job) is no longer locked by this worker; its lock expired (\(operation))")
         case .notActive: QueueError(.wrongState, "job \(job) is not in the state \(operation) needs")
         case .lockedByAnother: QueueError(.lockLost, "job \(job) is locked by another worker (\(operation))")
+        case .pendingChildren: QueueError(.wrongState, "job \(job) still has children pending; it completes after them (\(operation))")
+        case .failedChild: QueueError(.wrongState, "job \(job) has a child that failed it; it cannot complete (\(operation))")
         }
     }
 }

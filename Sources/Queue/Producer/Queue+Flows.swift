@@ -1,0 +1,75 @@
+import Foundation
+public import Redis
+
+extension Queue {
+    /// Adds a flow rooted on this queue, all at once: every job is added or none (a job id that
+    /// exists already refuses the whole flow). Children may be on other queues of this prefix.
+    /// Compatible with BullMQ's FlowProducer: BullMQ workers run our flows' jobs and ours run
+    /// theirs, parents waiting for children either way.
+    @discardableResult
+    public func addFlow(_ root: FlowJob) async throws -> AddedFlow {
+        guard root.queue == name else {
+            throw QueueError(.invalidOption, "the flow's root is on the queue \(root.queue); add it through that queue")
+        }
+        var nodes: [AddFlowCall.Node] = []
+        try flatten(root, parent: 0, depth: 1, into: &nodes)
+        let reply = try await run(AddFlowCall(timestamp: Self.now(), nodes: nodes))
+        let ids = try [String](fromRESP: reply)
+        if ids.count == 2, ids[0] == "exists" {
+            throw QueueError(.wrongState, "job \(ids[1]) exists already; the flow was not added")
+        }
+        guard ids.count == nodes.count else { throw QueueError(.unexpectedReply, "add_flow returned \(ids.count) ids for \(nodes.count) jobs") }
+        var position = 0
+        func shape(_ node: FlowJob) -> AddedFlow {
+            let id = ids[position]
+            position += 1
+            return AddedFlow(queue: node.queue, jobID: id, children: node.children.map(shape))
+        }
+        return shape(root)
+    }
+
+    /// The children that completed, by their full key (`<prefix>:<queue>:<id>`), with their
+    /// return values (JSON text), as BullMQ's `getChildrenValues` reads them.
+    public func childrenValues(of id: String) async throws -> [String: String] {
+        try await hash(keys.job(id) + ":processed")
+    }
+
+    /// The children that failed under `continueParent` or `ignore`, by full key, with their reasons.
+    public func failedChildren(of id: String) async throws -> [String: String] {
+        try await hash(keys.job(id) + ":failed")
+    }
+
+    /// The children not finished yet, by full key.
+    public func pendingChildren(of id: String) async throws -> [String] {
+        try await redis.execute(RedisCommand("SMEMBERS", [.string(keys.job(id) + ":dependencies")], keyArguments: 0..<1), as: [String].self)
+            .sorted()
+    }
+
+    private func hash(_ key: String) async throws -> [String: String] {
+        let flat = try await redis.execute(RedisCommand("HGETALL", [.string(key)], keyArguments: 0..<1), as: [String].self)
+        var values: [String: String] = [:]
+        for index in stride(from: 0, to: flat.count - 1, by: 2) { values[flat[index]] = flat[index + 1] }
+        return values
+    }
+
+    /// The flow's jobs parents first, each checked as an add would check it.
+    private func flatten(_ node: FlowJob, parent: Int, depth: Int, into nodes: inout [AddFlowCall.Node]) throws(QueueError) {
+        guard depth <= FlowJob.maximumDepth else { throw QueueError(.invalidOption, "a flow nests at most \(FlowJob.maximumDepth) levels") }
+        guard nodes.count < FlowJob.maximumJobs else { throw QueueError(.invalidOption, "a flow holds at most \(FlowJob.maximumJobs) jobs") }
+        guard !node.queue.isEmpty, node.queue.utf8.count <= 200, !node.queue.contains(":") else {
+            throw QueueError(.invalidOption, "queue name '\(node.queue)' must be 1 to 200 bytes without ':'")
+        }
+        try validate(node.job)
+        if node.job.options.deduplication != nil { throw QueueError(.invalidOption, "a flow's jobs cannot use deduplication") }
+        let jobID = node.job.options.jobID ?? UUID().uuidString.lowercased()
+        if let custom = node.job.options.jobID, custom.isEmpty || custom.contains(":") {
+            throw QueueError(.invalidJobID, "a flow job id must be non-empty and without ':'")
+        }
+        nodes.append(
+            AddFlowCall.Node(
+                keys: QueueKeys(prefix: keys.prefix, queue: node.queue), jobID: jobID, job: node.job,
+                optionsJSON: StoredJobOptions(node.job.options).json(), parent: parent, onFailure: node.onFailure))
+        let index = nodes.count
+        for child in node.children { try flatten(child, parent: index, depth: depth + 1, into: &nodes) }
+    }
+}
