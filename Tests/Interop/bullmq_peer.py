@@ -15,13 +15,18 @@ as the Swift queue. Each subcommand prints one JSON document on stdout.
                               template of NAME and DATA (JSON); prints the first job's id
   schedulers URL QUEUE        prints getJobSchedulers() (all of them)
   ratelimit URL QUEUE MS      Queue.rateLimit(MS): holds the queue's workers; prints true
+  flow URL QUEUE SPEC         FlowProducer.add(SPEC) (a flow as FlowProducer takes it; QUEUE is
+                              its root's queue); prints the tree of ids {"id", "children"}
+  children URL QUEUE ID       prints the job's getChildrenValues()
+
+A job named "parent" run by `work` returns its children's values: {"by", "children"}.
 """
 import asyncio
 import json
 import sys
 import time
 
-from bullmq import Job, Queue, QueueEvents, Worker
+from bullmq import FlowProducer, Job, Queue, QueueEvents, Worker
 
 
 def connection(url):
@@ -46,6 +51,8 @@ async def work(url, name, count, seconds, concurrency=10):
         ran.append(job.id)
         if job.name == "fail":
             raise Exception("python says no")
+        if job.name == "parent":
+            return {"by": "python", "children": await job.getChildrenValues()}
         return {"by": "python", "n": job.data.get("n")}
 
     worker = Worker(name, process, {**connection(url), "concurrency": concurrency})
@@ -133,6 +140,25 @@ async def rate_limit(url, name, milliseconds):
     print(json.dumps(True))
 
 
+async def flow(url, spec):
+    producer = FlowProducer(connection(url))
+    tree = await producer.add(json.loads(spec))
+    await producer.close()
+
+    def shape(node):
+        return {"id": node["job"].id, "children": [shape(child) for child in node.get("children", [])]}
+
+    print(json.dumps(shape(tree)))
+
+
+async def children(url, name, job_id):
+    queue = Queue(name, connection(url))
+    job = await Job.fromId(queue, job_id)
+    values = await job.getChildrenValues() if job else None
+    await queue.close()
+    print(json.dumps(values))
+
+
 def main():
     command, url, name, *rest = sys.argv[1:]
     if command == "add":
@@ -147,6 +173,10 @@ def main():
         asyncio.run(schedule(url, name, *rest[:4]))
     elif command == "ratelimit":
         asyncio.run(rate_limit(url, name, int(rest[0])))
+    elif command == "flow":
+        asyncio.run(flow(url, rest[0]))
+    elif command == "children":
+        asyncio.run(children(url, name, rest[0]))
     elif command == "schedulers":
         asyncio.run(schedulers(url, name))
     elif command in ("pause", "resume"):
