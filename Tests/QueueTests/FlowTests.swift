@@ -161,4 +161,34 @@ struct FlowTests {
             #expect(try await parents.counts().waitingChildren == 0)
         }
     }
+
+    @Test func cancellingAParentOrItsLastPendingChildKeepsTheFlowConsistent() async throws {
+        try await Self.withQueues { parents, children in
+            // A waiting parent is removed; its children run on and leave nothing behind for it.
+            let first = try await parents.addFlow(
+                FlowJob(
+                    queue: parents.name, job: NewJob(name: "parent", json: "{}", options: .init(jobID: "gone")),
+                    children: [Self.leaf(children, "leaf", n: 1)]))
+            #expect(try await parents.cancel("gone") == .removed(from: .waitingChildren))
+            #expect(try await parents.job("gone") == nil)
+            let child = try #require(try await children.fetch(QueueTesting.fetch).job)
+            #expect(child.id == first.children[0].jobID)
+            _ = try await children.complete(child, token: QueueTesting.fetch.token, returnValue: "1")
+            #expect(try await QueueTesting.keys(of: parents).filter { $0.contains("gone") }.isEmpty)
+
+            // The last pending child cancelled (or removed): the parent runs on what completed.
+            let second = try await parents.addFlow(
+                FlowJob(
+                    queue: parents.name, job: NewJob(name: "parent", json: "{}", options: .init(jobID: "p")),
+                    children: [Self.leaf(children, "leaf", n: 1), Self.leaf(children, "leaf", n: 2)]))
+            let done = try #require(try await children.fetch(QueueTesting.fetch).job)
+            _ = try await children.complete(done, token: QueueTesting.fetch.token, returnValue: "1")
+            #expect(try await parents.state(of: "p") == .waitingChildren)
+            let other = try #require(second.children.map(\.jobID).first { $0 != done.id })
+            #expect(try await children.cancel(other) == .removed(from: .waiting))
+            #expect(try await parents.state(of: "p") == .waiting)
+            #expect(try await parents.childrenValues(of: "p").count == 1)
+            #expect(try await parents.pendingChildren(of: "p").isEmpty)
+        }
+    }
 }

@@ -57,7 +57,7 @@ elseif action == "remove" then
   end
   redis.call("SREM", k.stalled, jobId)
   local counted = previous
-  if previous == "unknown" or previous == "waiting-children" then counted = nil end
+  if previous == "unknown" then counted = nil end
   deleteJob(B, jobId, false, counted)
   emit(k.events, limit, "removed", "jobId", jobId, "prev", previous)
   return 0

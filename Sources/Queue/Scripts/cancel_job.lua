@@ -1,5 +1,6 @@
 --[[
-  Cancels a job: one that has not started (delayed, prioritized or waiting) is removed at once;
+  Cancels a job: one that has not started (delayed, prioritized, waiting, or a flow's parent
+  waiting for its children) is removed at once (a flow's child stops being waited for);
   a running one gets the cancel flag ("cxl" on its hash), which its worker sees within about a
   second and answers by cancelling the handler and failing the job with reason "cancelled".
 
@@ -8,7 +9,7 @@
   Effects: removed: the job, its tenant index entry and counts, event `removed`;
            running: the hash's "cxl" = 1 (kept if the job goes back to wait: it fails when next
            taken).
-  Errors: -1 missing job, -2 the job has finished (completed or failed) or waits for children,
+  Errors: -1 missing job, -2 the job has finished (completed or failed),
           -3 the job is a scheduler's next run, not started (removing it would stop the scheduler:
           change or remove the scheduler instead)
   Returns: { "removed", previous state } or { "requested", "active" }

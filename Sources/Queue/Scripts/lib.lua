@@ -121,6 +121,63 @@ local function promoteDueDelayed(k, B, now, limit)
   if not pausedOrMaxed(k.meta, k.active) then wakeWorkers(k.marker) end
 end
 
+-- The shared key table of the queue whose keys start with B (flows reach other queues' keys).
+local function keysOf(B)
+  return {
+    wait = B .. "wait", active = B .. "active", prioritized = B .. "prioritized", delayed = B .. "delayed",
+    meta = B .. "meta", pc = B .. "pc", marker = B .. "marker", events = B .. "events", limiter = B .. "limiter",
+    stalled = B .. "stalled",
+  }
+end
+
+-- Flows: moves a parent out of waiting-children to run, in its own queue (`queueKey` is that
+-- queue's "<prefix>:<queue>", as a child's `parent` field names it): delayed when it asked for a
+-- delay, else next to run by its priority. Nothing when it is not waiting for children.
+local function releaseParent(queueKey, parentId, now)
+  local PB = queueKey .. ":"
+  if redis.call("ZREM", PB .. "waiting-children", parentId) == 0 then return end
+  local pk = keysOf(PB)
+  local limit = maxEvents(pk.meta)
+  local attributes = redis.call("HMGET", PB .. parentId, "priority", "delay")
+  local priority = tonumber(attributes[1]) or 0
+  local delay = tonumber(attributes[2]) or 0
+  if delay > 0 then
+    local due = now + delay
+    redis.call("ZADD", pk.delayed, delayedScore(pk.delayed, due), parentId)
+    countJobMove(PB, parentId, "waiting-children", "delayed")
+    emit(pk.events, limit, "delayed", "jobId", parentId, "delay", due)
+    scheduleDelayedWake(pk.marker, pk.delayed)
+  else
+    enqueueRunnable(pk, parentId, priority, true)
+    countJobMove(PB, parentId, "waiting-children", runnableState(priority))
+    emit(pk.events, limit, "waiting", "jobId", parentId, "prev", "waiting-children")
+    if not pausedOrMaxed(pk.meta, pk.active) then wakeWorkers(pk.marker) end
+  end
+end
+
+-- Flows: the parent a child's `parent` field names ({id, queueKey} and its failure flag), or nil.
+local function parentOf(childKey)
+  local raw = redis.call("HGET", childKey, "parent")
+  if not raw then return nil end
+  local ok, parent = pcall(cjson.decode, raw)
+  if not ok or type(parent) ~= "table" or type(parent.id) ~= "string" or type(parent.queueKey) ~= "string" then return nil end
+  return parent
+end
+
+-- Flows: a child deleted before it finished (removed, cancelled, cleaned) stops being waited
+-- for; the parent runs once no child is pending (as BullMQ's removal does).
+local function detachFromParent(childKey)
+  local parent = parentOf(childKey)
+  if not parent then return end
+  local parentKey = parent.queueKey .. ":" .. parent.id
+  local dependencies = parentKey .. ":dependencies"
+  if redis.call("SREM", dependencies, childKey) == 1 and redis.call("EXISTS", parentKey) == 1
+    and redis.call("SCARD", dependencies) == 0 then
+    local time = redis.call("TIME")
+    releaseParent(parent.queueKey, parent.id, tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000))
+  end
+end
+
 -- Tenant index (our extension): B .. "ti:" .. tenant is a ZSET of job ids scored by creation time.
 local function unindexTenant(B, jobId, tenant)
   if tenant and tenant ~= "" then redis.call("ZREM", B .. "ti:" .. tenant, jobId) end
@@ -143,6 +200,7 @@ end
 local function deleteJob(B, jobId, finished, state)
   local jobKey = B .. jobId
   local fields = redis.call("HMGET", jobKey, "tid", "deid", "tcs")
+  detachFromParent(jobKey)
   unindexTenant(B, jobId, fields[1])
   if fields[3] == "1" then countTenantMove(B, fields[1], state, nil) end
   releaseDeduplication(B, jobId, fields[2], finished)
@@ -150,8 +208,9 @@ local function deleteJob(B, jobId, finished, state)
     jobKey .. ":processed", jobKey .. ":failed", jobKey .. ":unsuccessful")
 end
 
--- Removes a job that has not started (delayed, prioritized or waiting), emitting `removed`; returns
--- the state it left, or nil when it was in none of them (running, finished or gone).
+-- Removes a job that has not started (delayed, prioritized, waiting, or a flow's parent waiting
+-- for its children, which run on), emitting `removed`; returns the state it left, or nil when it
+-- was in none of them (running, finished or gone).
 local function removePendingJob(k, B, jobId, limit)
   local state
   if redis.call("ZREM", k.delayed, jobId) == 1 then
@@ -160,6 +219,8 @@ local function removePendingJob(k, B, jobId, limit)
     state = "prioritized"
   elseif redis.call("LREM", k.wait, 1, jobId) == 1 then
     state = "waiting"
+  elseif redis.call("ZREM", B .. "waiting-children", jobId) == 1 then
+    state = "waiting-children"
   else
     return nil
   end
@@ -343,40 +404,6 @@ local function addJob(k, B, counter, timestamp, A, i, limit, fifo, extra)
   return jobId, "added", wake
 end
 
--- The shared key table of the queue whose keys start with B (flows reach other queues' keys).
-local function keysOf(B)
-  return {
-    wait = B .. "wait", active = B .. "active", prioritized = B .. "prioritized", delayed = B .. "delayed",
-    meta = B .. "meta", pc = B .. "pc", marker = B .. "marker", events = B .. "events", limiter = B .. "limiter",
-    stalled = B .. "stalled",
-  }
-end
-
--- Flows: moves a parent out of waiting-children to run, in its own queue (`queueKey` is that
--- queue's "<prefix>:<queue>", as a child's `parent` field names it): delayed when it asked for a
--- delay, else next to run by its priority. Nothing when it is not waiting for children.
-local function releaseParent(queueKey, parentId, now)
-  local PB = queueKey .. ":"
-  if redis.call("ZREM", PB .. "waiting-children", parentId) == 0 then return end
-  local pk = keysOf(PB)
-  local limit = maxEvents(pk.meta)
-  local attributes = redis.call("HMGET", PB .. parentId, "priority", "delay")
-  local priority = tonumber(attributes[1]) or 0
-  local delay = tonumber(attributes[2]) or 0
-  if delay > 0 then
-    local due = now + delay
-    redis.call("ZADD", pk.delayed, delayedScore(pk.delayed, due), parentId)
-    countJobMove(PB, parentId, "waiting-children", "delayed")
-    emit(pk.events, limit, "delayed", "jobId", parentId, "delay", due)
-    scheduleDelayedWake(pk.marker, pk.delayed)
-  else
-    enqueueRunnable(pk, parentId, priority, true)
-    countJobMove(PB, parentId, "waiting-children", runnableState(priority))
-    emit(pk.events, limit, "waiting", "jobId", parentId, "prev", "waiting-children")
-    if not pausedOrMaxed(pk.meta, pk.active) then wakeWorkers(pk.marker) end
-  end
-end
-
 -- Flows: a child that finished for good tells its parent (read from the child's `parent` field,
 -- JSON {id, queueKey} and at most one of the failure flags). Completed: the child leaves the
 -- parent's dependencies, its return value goes to the parent's `processed`, and the last child
@@ -385,10 +412,8 @@ end
 -- once; idof records it and rdof forgets it, the parent released once no child is pending; with
 -- no flag the parent keeps waiting (as in BullMQ).
 local function settleParent(childKey, now, completed, value)
-  local raw = redis.call("HGET", childKey, "parent")
-  if not raw then return end
-  local ok, parent = pcall(cjson.decode, raw)
-  if not ok or type(parent) ~= "table" or type(parent.id) ~= "string" or type(parent.queueKey) ~= "string" then return end
+  local parent = parentOf(childKey)
+  if not parent then return end
   -- No policy: a failed child stays a dependency and the parent waits (BullMQ's default).
   local policy = parent.fpof == true or parent.cpof == true or parent.idof == true or parent.rdof == true
   if not completed and not policy then return end
