@@ -25,18 +25,19 @@ local target = ARGV[4]
 local limit = maxEvents(k.meta)
 
 local token = ARGV[6]
--- A flow's parent completes only after its children (BullMQ's -4 and -9).
-if target == "completed" and redis.call("EXISTS", jobKey) == 1 then
-  if redis.call("SCARD", jobKey .. ":dependencies") > 0 then return -4 end
-  if redis.call("ZCARD", jobKey .. ":unsuccessful") > 0 then return -9 end
+-- A flow's parent completes only after its children (BullMQ's -4 and -9); Redis deletes empty
+-- sets, so an existing key is a non-empty one.
+if target == "completed" and redis.call("EXISTS", jobKey .. ":dependencies", jobKey .. ":unsuccessful") > 0 then
+  if redis.call("EXISTS", jobKey .. ":dependencies") == 1 then return -4 end
+  return -9
 end
 local released = releaseActiveJob(k, jobKey, jobId, token)
 if released then return released end
-settleParent(jobKey, now, target == "completed", ARGV[5])
 
 local attemptsMade = redis.call("HINCRBY", jobKey, "atm", 1)
-local fields = redis.call("HMGET", jobKey, "deid", "tid")
+local fields = redis.call("HMGET", jobKey, "deid", "parent")
 releaseDeduplication(B, jobId, fields[1], true)
+settleParent(jobKey, fields[2], now, target == "completed", ARGV[5])
 
 local keepCount = tonumber(ARGV[7])
 local keepAge = tonumber(ARGV[8]) or 0

@@ -155,9 +155,9 @@ local function releaseParent(queueKey, parentId, now)
   end
 end
 
--- Flows: the parent a child's `parent` field names ({id, queueKey} and its failure flag), or nil.
-local function parentOf(childKey)
-  local raw = redis.call("HGET", childKey, "parent")
+-- Flows: the parent a child's `parent` field (`raw`, as read from its hash) names ({id, queueKey}
+-- and its failure flag), or nil.
+local function parentOf(raw)
   if not raw then return nil end
   local ok, parent = pcall(cjson.decode, raw)
   if not ok or type(parent) ~= "table" or type(parent.id) ~= "string" or type(parent.queueKey) ~= "string" then return nil end
@@ -166,8 +166,8 @@ end
 
 -- Flows: a child deleted before it finished (removed, cancelled, cleaned) stops being waited
 -- for; the parent runs once no child is pending (as BullMQ's removal does).
-local function detachFromParent(childKey)
-  local parent = parentOf(childKey)
+local function detachFromParent(childKey, raw)
+  local parent = parentOf(raw)
   if not parent then return end
   local parentKey = parent.queueKey .. ":" .. parent.id
   local dependencies = parentKey .. ":dependencies"
@@ -199,8 +199,8 @@ end
 -- with a TTL) alive past the job, as finishing does.
 local function deleteJob(B, jobId, finished, state)
   local jobKey = B .. jobId
-  local fields = redis.call("HMGET", jobKey, "tid", "deid", "tcs")
-  detachFromParent(jobKey)
+  local fields = redis.call("HMGET", jobKey, "tid", "deid", "tcs", "parent")
+  detachFromParent(jobKey, fields[4])
   unindexTenant(B, jobId, fields[1])
   if fields[3] == "1" then countTenantMove(B, fields[1], state, nil) end
   releaseDeduplication(B, jobId, fields[2], finished)
@@ -404,15 +404,15 @@ local function addJob(k, B, counter, timestamp, A, i, limit, fifo, extra)
   return jobId, "added", wake
 end
 
--- Flows: a child that finished for good tells its parent (read from the child's `parent` field,
+-- Flows: a child that finished for good tells its parent (`raw`: the child's `parent` field,
 -- JSON {id, queueKey} and at most one of the failure flags). Completed: the child leaves the
 -- parent's dependencies, its return value goes to the parent's `processed`, and the last child
 -- releases the parent. Failed: fpof fails the parent (recorded in `unsuccessful`, `defa` set,
 -- released so its next fetch fails it); cpof records it in `failed` and releases the parent at
 -- once; idof records it and rdof forgets it, the parent released once no child is pending; with
 -- no flag the parent keeps waiting (as in BullMQ).
-local function settleParent(childKey, now, completed, value)
-  local parent = parentOf(childKey)
+local function settleParent(childKey, raw, now, completed, value)
+  local parent = parentOf(raw)
   if not parent then return end
   -- No policy: a failed child stays a dependency and the parent waits (BullMQ's default).
   local policy = parent.fpof == true or parent.cpof == true or parent.idof == true or parent.rdof == true
