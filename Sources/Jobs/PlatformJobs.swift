@@ -21,6 +21,14 @@ extension AgentRunJob: TenantJob {
     public static var defaultOptions: JobOptions { .platform(attempts: 3, firstRetryAfter: .seconds(10)) }
 }
 
+extension AgentToolJob: TenantJob {
+    public static let queue = QueueName.agentTools
+    /// A tool call: three attempts, the first retry about 2 s after a failure (a tool's own
+    /// refusals are results, not failures); a call that fails for good is shown to the model as
+    /// an error result.
+    public static var defaultOptions: JobOptions { .platform(attempts: 3, firstRetryAfter: .seconds(2)) }
+}
+
 extension JobOptions {
     /// A platform kind's options: exponential back-off with 20 % jitter, and finished jobs kept
     /// in Redis as ``Retention`` says (results stay in PostgreSQL).

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Jobs
 import Queue
 import Store
 import Testing
@@ -58,6 +59,28 @@ struct JobCancelRoutesTests {
                 _ = try await queue.fail(taken, token: "w", reason: "cancelled", unrecoverable: true)
                 #expect(try await client.call(.post, path(running), token: member).status == .conflict)
                 #expect(try await client.call(.post, "/api/jobs/\(QueueName.imports)/nope/cancel", token: platform).status == .notFound)
+            }
+        }
+    }
+
+    @Test func anImportCancelledBeforeItStartsEndsFailed() async throws {
+        try await APIHarness.with { harness in
+            let member = try await APIHarness.token(tenant: harness.tenantA, role: "member")
+            let queue = harness.queue(QueueName.imports)
+            let importID = UUID()
+            let jobID = "import-\(importID.lowercasedText)"
+            try await harness.database.runtime.withTenant(harness.tenantA) { tx in
+                try await tx.insertPropertyImport(
+                    id: importID, format: "csv", source: Array("external_ref,title,property_type\nA,B,house\n".utf8), createdBy: nil)
+                try await tx.setImportJob(importID, jobID: jobID)
+            }
+            try await queue.add(PropertyImportJob(tenantID: harness.tenantA, importID: importID), jobID: jobID)
+            try await harness.app().test(.router) { client in
+                #expect(try await client.call(.post, "/api/jobs/\(QueueName.imports)/\(jobID)/cancel", token: member).status == .ok)
+                let seen = try await client.call(.get, "/api/property-imports/\(importID.lowercasedText)", token: member)
+                let record = seen.body["import"] as? [String: Any]
+                #expect(record?["status"] as? String == "failed")
+                #expect(record?["error"] as? String == "cancelled")
             }
         }
     }

@@ -109,7 +109,7 @@ struct OpenAPIContractTests {
         ("/api/jobs?queue=inter-notifications&limit=abc", "limit: must be a whole number"),
         ("/api/jobs?queue=inter-notifications&state=exploded", "state: must be one of"),
         ("/api/jobs?limit=5", "queue: is required"),
-        ("/api/jobs?queue=nope", "queue: must be one of inter-notifications, immo-imports, agent-runs"),
+        ("/api/jobs?queue=nope", "queue: must be one of inter-notifications, immo-imports, agent-runs, agent-tools"),
         ("/api/jobs?queue=inter-notifications&offset=%zz", "offset: is not properly percent-encoded"),
     ])
     func queryParametersAreChecked(target: String, message: String) throws {

@@ -191,4 +191,51 @@ struct FlowTests {
             #expect(try await parents.pendingChildren(of: "p").isEmpty)
         }
     }
+
+    @Test func aRunningJobAddsChildrenWaitsForThemAndRunsAgain() async throws {
+        try await Self.withQueues { parents, children in
+            let parent = try await parents.add("parent", json: "{}", options: .init(jobID: "p", attempts: 1))
+            let runs = Recorder<String>()
+            // First run: add two children and wait; second run: sum their values.
+            let handler: QueueProcessor.Handler = { context in
+                runs.append(context.job.id)
+                let values = try await context.queue.childrenValues(of: context.job.id)
+                if values.isEmpty {
+                    try await context.queue.addChildren(
+                        [Self.leaf(children, "leaf", n: 3), Self.leaf(children, "leaf", n: 4)], to: context.job)
+                    throw WaitForChildren()
+                }
+                return String(values.values.compactMap { Int($0) }.reduce(0, +))
+            }
+            let started = Recorder<String>()
+            try await QueueTesting.withProcessor(parents, handler: handler) { (_: QueueProcessor) async throws in
+                #expect(try await QueueTesting.eventually { try await parents.state(of: parent.id) == .waitingChildren })
+                try await QueueTesting.withProcessor(children, handler: Self.handler(started)) { (_: QueueProcessor) async throws in
+                    #expect(try await QueueTesting.eventually { try await parents.state(of: parent.id) == .completed })
+                }
+            }
+            #expect(try await parents.job(parent.id)?.returnValue == "7")
+            #expect(runs.all == ["p", "p"])
+            // Waiting did not count as an attempt (the job allows one).
+            #expect(try await parents.job(parent.id)?.attemptsMade == 1)
+        }
+    }
+
+    @Test func waitingForChildrenThatAlreadyFinishedRunsTheJobAgainAtOnce() async throws {
+        try await Self.withQueues { parents, children in
+            try await parents.add("parent", json: "{}", options: .init(jobID: "p"))
+            let taken = try #require(try await parents.fetch(QueueTesting.fetch).job)
+            let added = try await parents.addChildren([Self.leaf(children, "leaf", n: 1)], to: taken)
+            // Adding to a job that is not there refuses, and adds nothing.
+            let ghost = try #require(Job(id: "ghost", queue: parents.name, fields: ["name": "parent"]))
+            await #expect(throws: QueueError.self) { try await parents.addChildren([Self.leaf(children, "leaf", n: 9)], to: ghost) }
+            #expect(try await children.counts().waiting == 1)
+            let child = try #require(try await children.fetch(QueueTesting.fetch).job)
+            #expect(child.id == added[0].jobID && child.parent?.id == "p")
+            _ = try await children.complete(child, token: QueueTesting.fetch.token, returnValue: "1")
+            // The child finished before the parent gave itself up: it goes back to wait, first in line.
+            #expect(try await parents.waitForChildren(taken, token: QueueTesting.fetch.token) == .waiting)
+            #expect(try await parents.fetch(QueueTesting.fetch).job?.id == "p")
+        }
+    }
 }

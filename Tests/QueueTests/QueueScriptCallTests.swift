@@ -59,6 +59,7 @@ import Testing
             ("scheduler_remove", SchedulerRemoveCall(schedulerID: "s"), 0),
             ("cancel_job", CancelJobCall(jobID: "j"), 0),
             ("hold_queue", HoldQueueCall(milliseconds: 1_000), 0),
+            ("wait_for_children", WaitForChildrenCall(jobID: "j", token: "t", now: 1), 0),
             (
                 "add_flow",
                 AddFlowCall(
@@ -140,7 +141,7 @@ import Testing
         #expect(try Self.negativeReturns(library) == releaseCodes.subtracting(flowCodes))
 
         let known: [String: Set<Int>] = [
-            "finish_job": releaseCodes, "retry_job": releaseCodes,
+            "finish_job": releaseCodes, "retry_job": releaseCodes, "wait_for_children": releaseCodes,
             "admin_job": Set(AdminJobCall.Refusal.allCases.map(\.rawValue)),
             "admin_queue": Set(AdminQueueCall.Refusal.allCases.map(\.rawValue)),
             "scheduler_upsert": Set(SchedulerUpsertCall.Refusal.allCases.map(\.rawValue)),
@@ -149,7 +150,7 @@ import Testing
         ]
         for script in [
             "add_jobs", "fetch_job", "finish_job", "retry_job", "extend_locks", "recover_stalled", "pause_queue", "admin_job", "admin_queue",
-            "scheduler_upsert", "scheduler_advance", "scheduler_remove", "cancel_job", "hold_queue", "add_flow",
+            "scheduler_upsert", "scheduler_advance", "scheduler_remove", "cancel_job", "hold_queue", "add_flow", "wait_for_children",
         ] {
             let text = try Self.source(script)
             var returned = try Self.negativeReturns(text)

@@ -28,7 +28,9 @@ import TestSupport
         let scripts: String
     }
 
-    static func with(budgets: TokenBudgetDefaults = .init(), _ body: @Sendable (Setup, Queue, Queue) async throws -> Void) async throws {
+    static func with(
+        budgets: TokenBudgetDefaults = .init(), parallelTools: Bool = false, _ body: @Sendable (Setup, Queue, Queue) async throws -> Void
+    ) async throws {
         try await TestDatabase.with { database in
             let tenants = TenantStore(database: database.owner)
             let tenantA = TenantID(UUID()), tenantB = TenantID(UUID())
@@ -56,17 +58,21 @@ import TestSupport
             let providers = AgentProviders(http: HTTPClient.shared, baseURL: nil, apiKey: nil, scriptsDirectory: scripts)
             let service = WorkerService(
                 configuration: WorkerConfiguration(
-                    queues: [QueueName.agentRuns: 2], processor: .init(lockDuration: .seconds(10)), workerID: "agent-worker",
-                    queueOptions: QueueOptions(prefix: prefix)),
+                    queues: parallelTools ? [QueueName.agentRuns: 2, QueueName.agentTools: 3] : [QueueName.agentRuns: 2],
+                    processor: .init(lockDuration: .seconds(10)), workerID: "agent-worker", queueOptions: QueueOptions(prefix: prefix)),
                 redis: redis, database: database.runtime,
-                handlers: [AgentRunHandler(providers: providers, notifications: notifications, budgets: budgets)], logger: logger)
+                handlers: [
+                    AgentRunHandler(providers: providers, notifications: notifications, budgets: budgets, parallelTools: parallelTools),
+                    AgentToolHandler(notifications: notifications),
+                ], logger: logger)
             let processors = try service.processors()
+            let runs = try #require(processors.first { $0.queue.name == QueueName.agentRuns })
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await redis.run() }
                 for processor in processors { group.addTask { try await processor.run() } }
                 defer { group.cancelAll() }
                 do {
-                    try await body(setup, processors[0].queue, notifications)
+                    try await body(setup, runs.queue, notifications)
                 } catch {
                     for processor in processors { processor.stop() }
                     throw error
@@ -144,6 +150,42 @@ import TestSupport
             #expect(notification.options.removeOnComplete == NotificationJob.defaultOptions.removeOnComplete)
             #expect(notification.options.removeOnComplete != nil)
             #expect(try await notifications.counts().waiting == 1)
+        }
+    }
+
+    @Test func aResponsesSeveralToolCallsRunInParallelAsChildJobs() async throws {
+        try await Self.with(parallelTools: true) { setup, queue, _ in
+            let usage = ModelResponse.Usage(promptTokens: 10, completionTokens: 2)
+            let model = try Self.script(
+                setup,
+                [
+                    .init(
+                        toolCalls: [
+                            ToolCall(id: "a", name: "list_interventions", arguments: "{}"),
+                            ToolCall(id: "b", name: "get_intervention", arguments: #"{"id":"\#(setup.interventionA)"}"#),
+                            ToolCall(id: "c", name: "no_such_tool", arguments: "{}"),
+                        ], usage: usage),
+                    .init(content: "Three answers read.", usage: usage),
+                ])
+            let (runID, jobID) = try await Self.start(setup, queue, tenant: setup.tenantA, model: model, tools: AgentToolName.all)
+            #expect(try await PropertyImportJobTests.finished(queue, jobID) == .completed)
+            let (run, steps) = try await setup.database.runtime.withTenant(setup.tenantA) { tx in
+                (try await tx.agentRun(runID), try await tx.agentRunSteps(runID))
+            }
+            #expect(run?.status == .completed && run?.output == "Three answers read.")
+            #expect(steps.map(\.kind) == ["model_response", "tool_result", "tool_result", "tool_result", "model_response"])
+            // The results are journaled in the calls' order, whatever order their jobs ended in.
+            #expect(steps[1].payload.contains("list_interventions"))
+            #expect(steps[2].payload.contains("A-1") && !steps[2].payload.contains("B-SECRET"))
+            #expect(steps[3].payload.contains("there is no tool named no_such_tool"))
+            // Each call ran as a child job of the run's job, which ran twice (before and after them).
+            let tools = try Queue(name: QueueName.agentTools, redis: queue.redis, options: queue.options)
+            for sequence in 2...4 {
+                #expect(try await tools.state(of: AgentToolJob.jobID(run: runID, sequence: sequence)) == .completed)
+            }
+            #expect(try await queue.childrenValues(of: jobID).count == 3)
+            #expect(try await queue.job(jobID)?.attemptsStarted == 2)
+            #expect(try await queue.job(jobID)?.attemptsMade == 1)
         }
     }
 

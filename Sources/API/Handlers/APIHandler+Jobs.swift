@@ -88,17 +88,20 @@ extension APIHandler {
     }
 
     /// A job cancelled before it started ends on its tenant's records: its result row says failed
-    /// ("cancelled"), which also tells the outbox relay not to add it again, and an agent run
-    /// ends cancelled.
+    /// ("cancelled"), which also tells the outbox relay not to add it again, an agent run ends
+    /// cancelled and a property import failed ("cancelled").
     func recordCancelledBeforeStart(_ job: Job, queue: String) async throws {
         guard let tenant = job.tenantID.flatMap(TenantID.init(uuidString:)) else { return }
         let record = JobResultRecord(
             queue: queue, jobID: job.id, name: job.name, state: .failed, attempts: job.attemptsMade, error: "cancelled",
             enqueuedAt: Date(timeIntervalSince1970: Double(job.timestamp) / 1_000), finishedAt: Date())
-        let run = queue == QueueName.agentRuns ? (try? job.decodeData(AgentRunJob.self))?.runID : nil
+        let run = queue == QueueName.agentRuns && job.name == AgentRunJob.name ? (try? job.decodeData(AgentRunJob.self))?.runID : nil
+        let importID =
+            queue == QueueName.imports && job.name == PropertyImportJob.name ? (try? job.decodeData(PropertyImportJob.self))?.importID : nil
         try await database.withTenant(tenant) { tx in
             try await tx.upsert(record)
             if let run { try await tx.endAgentRun(run, status: .cancelled, reason: "cancelled on request") }
+            if let importID { try await tx.failImportIfUnfinished(importID, reason: "cancelled") }
         }
     }
 

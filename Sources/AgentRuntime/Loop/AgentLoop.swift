@@ -17,6 +17,8 @@ public struct AgentLoop: Sendable {
     public var cancellationPoll: Duration = .milliseconds(250)
     /// Tool results longer than this are cut (the model's context is not a dump).
     public var maxToolResultLength = 16_384
+    /// Where a response's several tool calls run (in parallel, as jobs); nil: here, in turn.
+    public var toolDispatcher: (any ToolDispatcher)?
 
     public init(agent: AgentDefinition, provider: any ModelProvider, tools: [any AgentTool], journal: any RunJournal, runID: String) {
         self.agent = agent
@@ -32,6 +34,25 @@ public struct AgentLoop: Sendable {
         var state = try ReplayState(agent: agent, input: input, steps: try await journal.steps())
         let definitions = tools.values.map(\.definition).sorted { $0.name < $1.name }
         while true {
+            if let dispatcher = toolDispatcher, state.pendingCalls.count > 1 {
+                if try await journal.cancellationRequested() { return state.summary(.cancelled) }
+                let first = state.sequence + 1
+                let calls = state.pendingCalls.enumerated().map { offset, call in
+                    DispatchedCall(call: call, context: ToolContext(runID: runID, sequence: first + offset, callID: call.id))
+                }
+                let started = Date()
+                guard let results = try await dispatcher.dispatch(calls) else { throw AgentRunSuspended(calls: calls.count) }
+                guard results.count == calls.count else {
+                    throw ToolDispatchError("the dispatcher returned \(results.count) results for \(calls.count) calls")
+                }
+                for result in results {
+                    let step = JournalStep.tool(state.sequence + 1, result, startedAt: started, finishedAt: Date())
+                    try await journal.append(step)
+                    state.apply(step)
+                }
+                await journal.progress(step: state.sequence, of: agent.maxSteps)
+                continue
+            }
             if !state.pendingCalls.isEmpty {
                 let call = state.pendingCalls[0]
                 if try await journal.cancellationRequested() { return state.summary(.cancelled) }
@@ -108,27 +129,18 @@ public struct AgentLoop: Sendable {
         }
     }
 
-    /// One tool call: unknown tools, invalid arguments and ``ToolError``s become error results the
-    /// model can read; anything else is an infrastructure failure and is thrown.
+    /// One tool call, run here (``ToolRunner``).
     func execute(_ call: ToolCall, context: ToolContext) async throws -> JournalStep.ToolResult {
-        func result(_ content: String, isError: Bool) -> JournalStep.ToolResult {
-            let text = content.count > maxToolResultLength ? String(content.prefix(maxToolResultLength)) + "…(truncated)" : content
-            return JournalStep.ToolResult(callID: call.id, name: call.name, content: text, isError: isError)
-        }
-        guard let tool = tools[call.name] else {
-            return result("error: there is no tool named \(call.name); available: \(tools.keys.sorted().joined(separator: ", "))", isError: true)
-        }
-        switch tool.parameters.validate(call.arguments) {
-        case .failure(let error):
-            return result("error: \(error.message)", isError: true)
-        case .success(let arguments):
-            do {
-                return result(try await tool.call(arguments, context: context), isError: false)
-            } catch let error as ToolError {
-                return result("error: \(error.message)", isError: true)
-            }
-        }
+        var runner = ToolRunner(tools: Array(tools.values))
+        runner.maxResultLength = maxToolResultLength
+        return try await runner.execute(call, context: context)
     }
+}
+
+/// A dispatcher broke its contract (a result count that is not the call count).
+struct ToolDispatchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// The conversation and totals rebuilt from the journal, then kept up to date step by step.

@@ -6,6 +6,8 @@ public enum QueueName {
     public static let imports = "immo-imports"
     /// Agent runs.
     public static let agentRuns = "agent-runs"
+    /// The tool calls of agent runs that asked for several at once, run in parallel.
+    public static let agentTools = "agent-tools"
 
-    public static let all = [notifications, imports, agentRuns]
+    public static let all = [notifications, imports, agentRuns, agentTools]
 }

@@ -194,6 +194,10 @@ public final class QueueProcessor: Service, Sendable {
                 try await queue.rateLimit(for: error.retryAfter)
                 try await queue.release(job, token: token)
                 return nil
+            case .returned(.failure(is WaitForChildren)):
+                let state = try await queue.waitForChildren(job, token: token)
+                logger.debug("job waits for its children", metadata: ["job": "\(job.id)", "state": "\(state)"])
+                return nil
             case .returned(.failure(let error as DelayJobError)):
                 logger.info("job delayed without counting an attempt", metadata: ["job": "\(job.id)", "reason": "\(error.reason)"])
                 try await queue.moveToDelayed(job, token: token, delay: error.delay)

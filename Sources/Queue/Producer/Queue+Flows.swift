@@ -13,19 +13,58 @@ extension Queue {
         }
         var nodes: [AddFlowCall.Node] = []
         try flatten(root, parent: 0, depth: 1, into: &nodes)
-        let reply = try await run(AddFlowCall(timestamp: Self.now(), nodes: nodes))
-        let ids = try [String](fromRESP: reply)
-        if ids.count == 2, ids[0] == "exists" {
-            throw QueueError(.wrongState, "job \(ids[1]) exists already; the flow was not added")
-        }
-        guard ids.count == nodes.count else { throw QueueError(.unexpectedReply, "add_flow returned \(ids.count) ids for \(nodes.count) jobs") }
-        var position = 0
+        let ids = try await addFlowNodes(nodes)
+        return Self.shaped([root], ids: ids, from: 0)[0]
+    }
+
+    /// Adds `children` (each with its own children) to `parent`, a job of this queue that exists
+    /// (typically the one running: it then calls ``waitForChildren(_:token:)`` or throws
+    /// ``WaitForChildren`` from its handler). All or nothing, as ``addFlow(_:)``.
+    @discardableResult
+    public func addChildren(_ children: [FlowJob], to parent: Job) async throws -> [AddedFlow] {
+        guard !children.isEmpty else { return [] }
+        var nodes = [
+            AddFlowCall.Node(
+                keys: keys, jobID: parent.id, job: NewJob(name: parent.name, json: "{}"), optionsJSON: "{}", parent: -1,
+                onFailure: .waitForChild)
+        ]
+        for child in children { try flatten(child, parent: 1, depth: 2, into: &nodes) }
+        let ids = try await addFlowNodes(nodes)
+        return Self.shaped(children, ids: ids, from: 1)
+    }
+
+    /// The added ids (parents first, as `flatten` listed them from `start`) in the trees' shape.
+    static func shaped(_ trees: [FlowJob], ids: [String], from start: Int) -> [AddedFlow] {
+        var position = start
         func shape(_ node: FlowJob) -> AddedFlow {
             let id = ids[position]
             position += 1
             return AddedFlow(queue: node.queue, jobID: id, children: node.children.map(shape))
         }
-        return shape(root)
+        return trees.map(shape)
+    }
+
+    /// Gives up the running `job` until the children it added finish: it waits in
+    /// `waiting-children` (and runs again when the last child finishes), or, when they all
+    /// finished already, goes to the front of wait. Returns the state it went to.
+    @discardableResult
+    public func waitForChildren(_ job: Job, token: String) async throws -> JobState {
+        let reply = try await run(WaitForChildrenCall(jobID: job.id, token: token, now: Self.now()))
+        try ActiveJobRelease.check(reply, job: job.id, operation: "wait for children")
+        return JobState(rawValue: try String(fromRESP: reply)) ?? .unknown
+    }
+
+    private func addFlowNodes(_ nodes: [AddFlowCall.Node]) async throws -> [String] {
+        let reply = try await run(AddFlowCall(timestamp: Self.now(), nodes: nodes))
+        let ids = try [String](fromRESP: reply)
+        if ids.count == 2, ids[0] == "exists" {
+            throw QueueError(.wrongState, "job \(ids[1]) exists already; the flow was not added")
+        }
+        if ids.count == 2, ids[0] == "missing" {
+            throw QueueError(.jobNotFound, "the parent job \(ids[1]) does not exist; no children were added")
+        }
+        guard ids.count == nodes.count else { throw QueueError(.unexpectedReply, "add_flow returned \(ids.count) ids for \(nodes.count) jobs") }
+        return ids
     }
 
     /// The children that completed, by their full key (`<prefix>:<queue>:<id>`), with their

@@ -18,6 +18,7 @@ struct QueueScripts: Sendable {
     let cancelJob: RedisScript
     let holdQueue: RedisScript
     let addFlow: RedisScript
+    let waitForChildren: RedisScript
 
     /// Loaded once per process.
     static let shared: Result<QueueScripts, QueueError> = Result { () throws(QueueError) -> QueueScripts in
@@ -33,7 +34,7 @@ struct QueueScripts: Sendable {
                 adminJob: try script("admin_job"), adminQueue: try script("admin_queue"),
                 schedulerUpsert: try script("scheduler_upsert"), schedulerAdvance: try script("scheduler_advance"),
                 schedulerRemove: try script("scheduler_remove"), cancelJob: try script("cancel_job"),
-                holdQueue: try script("hold_queue"), addFlow: try script("add_flow"))
+                holdQueue: try script("hold_queue"), addFlow: try script("add_flow"), waitForChildren: try script("wait_for_children"))
         } catch {
             throw QueueError(.scriptsMissing, "\(error)")
         }

@@ -7,13 +7,15 @@
   KEYS: every node's job hash (so Redis Cluster routes the call; give the prefix a hash tag)
   ARGV: 1 timestamp ms, then 11 values per node: queue base B ("<prefix>:<queue>:"), job id, name,
         data JSON, opts JSON, delay ms, priority, lifo "1"/"0", tenant id or "", parent node index
-        (1-based, 0 for the root), failure flag towards the parent ("fpof" | "cpof" | "idof" |
-        "rdof" | "")
+        (1-based, 0 for the root, -1 for a job that exists already: the parent of the children
+        that name it, added to while it runs; only its base and id count), failure flag towards
+        the parent ("fpof" | "cpof" | "idof" | "rdof" | "")
   Effects: nothing when any job id exists already; else per node the id counter advances, the job
            hash, wait/prioritized/delayed entry (leaves) or waiting-children entry (parents),
            events added + waiting|delayed|waiting-children, tenant index and counts; workers of
            each queue woken unless paused or at their concurrency limit.
-  Returns: the job ids in node order, or {"exists", jobId} when a job id is taken.
+  Returns: the job ids in node order, {"exists", jobId} when a job id is taken, or
+           {"missing", jobId} when an existing parent is not there.
 ]]
 local timestamp = tonumber(ARGV[1])
 local WIDTH = 11
@@ -26,14 +28,19 @@ local hasChildren = {}
 for node = 1, count do
   local parentIndex = tonumber(value(node, 10)) or 0
   if parentIndex > 0 then hasChildren[parentIndex] = true end
-  if redis.call("EXISTS", value(node, 1) .. value(node, 2)) == 1 then
+  local exists = redis.call("EXISTS", value(node, 1) .. value(node, 2)) == 1
+  if parentIndex == -1 then
+    if not exists then return { "missing", value(node, 2) } end
+  elseif exists then
     return { "exists", value(node, 2) }
   end
 end
 
 local limits = {}
-local ids = {}
-for node = 1, count do
+
+-- Creates node `node` (a leaf in its queue's wait, delayed or prioritized; a parent in
+-- waiting-children) and makes it a dependency of its parent.
+local function addNode(node)
   local B, jobId, name, data, opts = value(node, 1), value(node, 2), value(node, 3), value(node, 4), value(node, 5)
   local delay, priority, tenant = tonumber(value(node, 6)) or 0, tonumber(value(node, 7)) or 0, value(node, 9)
   local parentIndex = tonumber(value(node, 10)) or 0
@@ -75,6 +82,11 @@ for node = 1, count do
     if wake and not pausedOrMaxed(k.meta, k.active) then wakeWorkers(k.marker) end
   end
   if dependenciesKey then redis.call("SADD", dependenciesKey, B .. jobId) end
-  ids[#ids + 1] = jobId
+end
+
+local ids = {}
+for node = 1, count do
+  if (tonumber(value(node, 10)) or 0) ~= -1 then addNode(node) end
+  ids[#ids + 1] = value(node, 2)
 end
 return ids

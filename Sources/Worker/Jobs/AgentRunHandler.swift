@@ -22,11 +22,16 @@ public struct AgentRunHandler: JobHandler {
     let notifications: Queue?
     /// Token budgets of tenants without their own (checked before every model call).
     let budgets: TokenBudgetDefaults
+    /// Whether a response's several tool calls run in parallel as `agent-tools` jobs (children of
+    /// the run's job, which waits for them without holding a worker); otherwise in turn, here.
+    /// Some worker must serve `agent-tools` when this is on.
+    let parallelTools: Bool
 
-    public init(providers: AgentProviders, notifications: Queue?, budgets: TokenBudgetDefaults = .init()) {
+    public init(providers: AgentProviders, notifications: Queue?, budgets: TokenBudgetDefaults = .init(), parallelTools: Bool = false) {
         self.providers = providers
         self.notifications = notifications
         self.budgets = budgets
+        self.parallelTools = parallelTools
     }
 
     /// The processor cancelled the run's attempt (`Queue.cancel`, which the cancel route uses) or
@@ -69,13 +74,17 @@ public struct AgentRunHandler: JobHandler {
             maxTokens: agent.maxTokens, timeout: .seconds(agent.timeoutSeconds))
         let summary: AgentRunSummary
         do {
-            let loop = AgentLoop(
+            var loop = AgentLoop(
                 agent: definition, provider: try providers.provider(for: agent),
                 tools: TenantTools.make(agent.tools, tenant: job.tenant, database: job.database, notifications: notifications),
                 journal: PostgresRunJournal(
                     database: job.database, tenant: job.tenant, runID: runID, context: job.context, budgets: budgets),
                 runID: runID.lowercasedText)
+            if parallelTools { loop.toolDispatcher = FlowToolDispatcher(run: job, runID: runID) }
             summary = try await loop.run(input: run.input, deadline: startedAt.addingTimeInterval(TimeInterval(agent.timeoutSeconds)))
+        } catch is AgentRunSuspended {
+            // The run's tool calls run as child jobs; the run resumes from its journal after them.
+            throw WaitForChildren()
         } catch let error as ModelProviderError
             where error.status == 429 && job.job.attemptsStarted - job.job.attemptsMade <= Self.maximumPostponements
         {

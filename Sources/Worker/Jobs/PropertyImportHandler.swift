@@ -38,6 +38,15 @@ public struct PropertyImportHandler: JobHandler {
         }
     }
 
+    /// A cancelled import, or one whose last attempt ran past its timeout, ends failed with the
+    /// reason, never left `running`; a timed-out attempt that will be retried leaves it as it is.
+    public func abandoned(_ payload: PropertyImportJob, in run: JobRun, because error: any Error) -> TenantWrites? {
+        let cancelled = error is JobCancelledError
+        guard cancelled || run.isLastAttempt else { return nil }
+        let (importID, reason) = (payload.importID, cancelled ? "cancelled" : QueueProcessor.reason(for: error))
+        return { tx in try await tx.failImportIfUnfinished(importID, reason: reason) }
+    }
+
     private func importRows(_ importID: UUID, job: JobRun) async throws -> String {
         let found = try await job.database.withTenant(job.tenant) { tx in try await tx.propertyImport(importID) }
         guard let record = found else {

@@ -104,6 +104,9 @@ public struct JobRunner: Sendable {
             throw error
         } catch let error as DelayJobError {
             throw error
+        } catch let error as WaitForChildren {
+            // The job waits for the children it added; it runs again when they finish.
+            throw error
         } catch {
             let unrecoverable = error is UnrecoverableJobError || error is PayloadError
             outcome = .failed(reason: QueueProcessor.reason(for: error), retryable: !unrecoverable)

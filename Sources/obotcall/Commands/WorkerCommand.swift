@@ -95,9 +95,13 @@ struct WorkerCommand: AsyncParsableCommand {
         let providers = AgentProviders(
             http: http, baseURL: environment["OPENAI_BASE_URL"], apiKey: environment["OPENAI_API_KEY"],
             scriptsDirectory: environment["AGENT_SCRIPTS_DIR"])
+        // A run's several tool calls become `agent-tools` jobs when this worker serves that queue.
+        let toolQueue = queues.isEmpty || queues.contains { $0.split(separator: ":").first.map(String.init) == QueueName.agentTools }
         let handlers: [any JobHandler] = [
             NotificationHandler(policy: try environment.webhookPolicy()), PropertyImportHandler(),
-            AgentRunHandler(providers: providers, notifications: notifications, budgets: try environment.tokenBudgets()),
+            AgentRunHandler(
+                providers: providers, notifications: notifications, budgets: try environment.tokenBudgets(), parallelTools: toolQueue),
+            AgentToolHandler(notifications: notifications),
             ScheduleRunHandler<ImportSchedules>(), ScheduleRunHandler<AgentRunSchedules>(),
             ScheduleRunHandler<NotificationSchedules>(),
         ]
