@@ -100,7 +100,8 @@ public enum APIApplication {
             middlewares: [ContractMiddleware(contract: contract)])
 
         let upload = PropertyImportUpload(
-            database: dependencies.database, imports: try dependencies.queue(QueueName.imports), checker: RequestChecker(contract: contract),
+            database: dependencies.database, imports: try dependencies.queue(QueueName.imports),
+            notifications: try dependencies.queue(QueueName.notifications), checker: RequestChecker(contract: contract),
             maxBody: options.maxImportBody, maxRows: options.maxImportRows, logger: dependencies.logger)
         api.post("/property-imports", use: upload.handle)
         book.record(APIRouteDescription(method: .post, path: "/api/property-imports", operationID: "createPropertyImport"))

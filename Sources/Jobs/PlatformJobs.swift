@@ -9,6 +9,12 @@ extension NotificationJob: TenantJob {
     public static var defaultOptions: JobOptions { .platform(attempts: 5, firstRetryAfter: .seconds(2)) }
 }
 
+extension ImportNotificationJob: TenantJob {
+    public static let queue = QueueName.notifications
+    /// Webhooks: as intervention notifications.
+    public static var defaultOptions: JobOptions { NotificationJob.defaultOptions }
+}
+
 extension PropertyImportJob: TenantJob {
     public static let queue = QueueName.imports
     /// Imports: five attempts, the first retry about 5 s after a failure.

@@ -93,10 +93,12 @@ struct PropertyRoutesTests {
     }
 
     static func upload(
-        _ client: some TestClientProtocol, token: String, body: String, contentType: String
+        _ client: some TestClientProtocol, token: String, body: String, contentType: String, query: String = ""
     ) async throws -> (status: HTTPResponse.Status, body: [String: Any]) {
         let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: contentType]
-        return try await client.execute(uri: "/api/property-imports", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+        return try await client.execute(
+            uri: "/api/property-imports" + query, method: .post, headers: headers, body: ByteBuffer(string: body)
+        ) { response in
             let object = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] ?? [:]
             return (response.status, object)
         }

@@ -11,12 +11,18 @@ import Store
 /// checked without being built in memory (``ImportSourceCheck``), stored as sent in PostgreSQL,
 /// and handed to a worker by a job on `immo-imports` that carries only the import's id.
 ///
+/// With `?notify=webhook`, an `import-notification` job on `inter-notifications` is added with it,
+/// as the parent of the import's job in one flow: the tenant's webhook endpoints hear
+/// `import_finished` once the import ends, completed or failed.
+///
 /// Registered by hand rather than generated: the generated server decodes a JSON body into
 /// values before a handler runs, and an import must be stored byte for byte. The document's
-/// operation (`createPropertyImport`) still governs its media types, and the fuzzer checks it.
+/// operation (`createPropertyImport`) still governs its media types and parameters, and the
+/// fuzzer checks it.
 struct PropertyImportUpload: Sendable {
     let database: Database
     let imports: Queue
+    let notifications: Queue
     let checker: RequestChecker
     let maxBody: Int
     let maxRows: Int
@@ -37,10 +43,13 @@ struct PropertyImportUpload: Sendable {
         }
         let mediaType: String?
         do {
+            try checker.checkParameters(of: operation, pathParameters: [:], target: request.uri.description, headers: request.headers)
             mediaType = try checker.mediaType(of: operation, headers: request.headers, bodyIsEmpty: body.readableBytes == 0)
         } catch {
             throw error.httpError
         }
+        // The document allows only `webhook`, checked above.
+        let notify = request.uri.queryParameters.get("notify") != nil
         let format = mediaType == "application/json" ? "json" : "csv"
         let source = Array(body.readableBytesView)
         if format == "csv" {
@@ -75,17 +84,33 @@ struct PropertyImportUpload: Sendable {
         let promised = try PromisedJob(PropertyImportJob(tenantID: tenant, importID: importID), queue: imports, jobID: jobID)
         // The import, its job id and the promise commit together: a 202 is never an import
         // left "queued" with nothing to run it.
+        let notification =
+            notify
+            ? try PromisedJob(
+                ImportNotificationJob(tenantID: tenant, importID: importID), queue: notifications,
+                jobID: "import-done-\(importID.lowercasedText)")
+            : nil
         let record = try await database.withTenant(tenant) { tx in
             try await tx.insertPropertyImport(id: importID, format: format, source: source, createdBy: identity.userID)
             try await tx.setImportJob(importID, jobID: jobID)
             try await tx.enqueue(promised.outbox)
+            if let notification { try await tx.enqueue(notification.outbox) }
             return try await tx.propertyImport(importID)
         }
-        await promised.deliver(logger: logger)
+        if let notification {
+            await deliver(promised, under: notification)
+        } else {
+            await promised.deliver(logger: logger)
+        }
         guard let record else { throw HTTPError(.internalServerError, message: "the import vanished right after it was queued") }
         let accepted = Accepted(
             import: try .init(record, progress: nil),
-            job: .init(enqueued: jobID, queue: .immoImports, name: PropertyImportJob.name, options: promised.options))
+            job: .init(enqueued: jobID, queue: .immoImports, name: PropertyImportJob.name, options: promised.options),
+            notification: notification.map { notification in
+                .init(
+                    enqueued: notification.outbox.jobID, queue: .interNotifications, name: ImportNotificationJob.name,
+                    options: notification.options)
+            })
         var headers: HTTPFields = [:]
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: .accepted, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try APIJSON.encoder.encode(accepted))))
@@ -93,9 +118,27 @@ struct PropertyImportUpload: Sendable {
 
     static let maximumHeaderBytes = 65_536
 
+    /// Adds the import's job as the child of its notification, in one flow (a failure of the
+    /// import's job still releases the notification: policy `ignore`). A failure is logged: the
+    /// outbox relay adds both jobs later, and the notification then waits for the import by
+    /// itself (`ImportNotificationHandler`).
+    private func deliver(_ job: PromisedJob, under notification: PromisedJob) async {
+        do {
+            try await notifications.addFlow(
+                FlowJob(
+                    queue: notifications.name, job: notification.job,
+                    children: [FlowJob(queue: imports.name, job: job.job, onFailure: .ignore)]))
+        } catch {
+            logger.warning(
+                "an accepted import and its notification could not be added to Redis now; the outbox relay will add them",
+                metadata: ["jobs": "\([job.outbox.jobID, notification.outbox.jobID])", "error": "\(error)"])
+        }
+    }
+
     /// The 202 answer, `ImportAccepted` in the document.
     struct Accepted: Encodable {
         let `import`: Components.Schemas.PropertyImport
         let job: Components.Schemas.Job
+        let notification: Components.Schemas.Job?
     }
 }

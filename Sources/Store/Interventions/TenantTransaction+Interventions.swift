@@ -69,10 +69,12 @@ extension TenantTransaction {
         }
     }
 
+    /// Adds an endpoint; without `events` it hears every event (as the column's default,
+    /// migration 0012): the interventions' and `import_finished`.
     @discardableResult
     public func insertWebhookEndpoint(url: String, events: [String]? = nil) async throws(StoreError) -> WebhookEndpoint {
         let id = UUID()
-        let defaults = ["scheduled", "rescheduled", "en_route", "completed", "cancelled"]
+        let defaults = ["scheduled", "rescheduled", "en_route", "completed", "cancelled", "import_finished"]
         try await query(
             """
             INSERT INTO inter_app.webhook_endpoints (id, tenant_id, url, events)
@@ -106,9 +108,9 @@ extension TenantTransaction {
         try await query(
             """
             INSERT INTO inter_app.notifications
-                (tenant_id, intervention_id, endpoint_id, queue, job_id, event, status, attempts, response_code, last_error,
+                (tenant_id, intervention_id, import_id, endpoint_id, queue, job_id, event, status, attempts, response_code, last_error,
                  delivered_at, updated_at)
-            VALUES (\(tenant.rawValue), \(attempt.interventionID), \(attempt.endpointID), \(attempt.queue), \(attempt.jobID),
+            VALUES (\(tenant.rawValue), \(attempt.subject.interventionID), \(attempt.subject.importID), \(attempt.endpointID), \(attempt.queue), \(attempt.jobID),
                     \(attempt.event), \(attempt.status.rawValue), 1, \(attempt.responseCode), \(error),
                     CASE WHEN \(attempt.status.rawValue) = 'delivered' THEN now() END, now())
             ON CONFLICT (tenant_id, queue, job_id, endpoint_id) DO UPDATE SET

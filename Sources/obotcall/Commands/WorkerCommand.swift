@@ -101,7 +101,7 @@ struct WorkerCommand: AsyncParsableCommand {
             NotificationHandler(policy: try environment.webhookPolicy()), PropertyImportHandler(),
             AgentRunHandler(
                 providers: providers, notifications: notifications, budgets: try environment.tokenBudgets(), parallelTools: toolQueue),
-            AgentToolHandler(notifications: notifications),
+            AgentToolHandler(notifications: notifications), ImportNotificationHandler(policy: try environment.webhookPolicy()),
             ScheduleRunHandler<ImportSchedules>(), ScheduleRunHandler<AgentRunSchedules>(),
             ScheduleRunHandler<NotificationSchedules>(),
         ]
