@@ -56,6 +56,39 @@ struct JobEventsTests {
         }
     }
 
+    /// Cancelling a running job ends its stream with `failed`, reason `cancelled`; a job removed
+    /// before it started is gone, and so is its stream (404).
+    @Test func aCancelledJobsStreamEndsWithItsEvent() async throws {
+        try await APIHarness.with { harness in
+            let token = try await APIHarness.token(tenant: harness.tenantA, role: "member")
+            let queue = harness.queue(QueueName.imports)
+            let tenant = harness.tenantA.description
+            let running = try await queue.add("probe", json: "{}", options: .init(tenantID: tenant))
+            let waiting = try await queue.add("probe", json: "{}", options: .init(tenantID: tenant))
+            let start = try await queue.lastEventID()
+            let job = try #require(try await queue.fetch(FetchOptions(token: "t", lockDuration: .seconds(30))).job)
+            #expect(job.id == running.id)
+            try await harness.app().test(.router) { client in
+                let cancel = { (id: String) in "/api/jobs/\(QueueName.imports)/\(id)/cancel" }
+                #expect(try await client.call(.post, cancel(waiting.id), token: token).status == .ok)
+                #expect(try await client.call(.post, cancel(running.id), token: token).status == .accepted)
+                // What the running job's worker does when it sees the flag.
+                _ = try await queue.fail(job, token: "t", reason: "cancelled", unrecoverable: true)
+                let headers: HTTPFields = [.authorization: "Bearer \(token)", .lastEventID: start]
+                let body = try await client.execute(
+                    uri: "/api/jobs/\(QueueName.imports)/\(running.id)/events", method: .get, headers: headers
+                ) { String(buffer: $0.body) }
+                let frames = Self.frames(body)
+                #expect(frames.map(\.event) == ["active", "failed"], "\(body)")
+                #expect(frames.last?.data["failedReason"] as? String == "cancelled")
+                let gone = try await client.execute(
+                    uri: "/api/jobs/\(QueueName.imports)/\(waiting.id)/events", method: .get, headers: headers
+                ) { $0.status }
+                #expect(gone == .notFound)
+            }
+        }
+    }
+
     @Test func anotherTenantsJobHasNoStreamAndBadResumeIdsAre400() async throws {
         try await APIHarness.with { harness in
             let tokenA = try await APIHarness.token(tenant: harness.tenantA)

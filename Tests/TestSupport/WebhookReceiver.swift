@@ -9,6 +9,8 @@ public final class WebhookReceiver: Sendable {
     public struct Delivery: Sendable {
         public let headers: [String: String]
         public let body: [UInt8]
+        /// When the request arrived.
+        public let receivedAt: ContinuousClock.Instant
     }
 
     private let state = Mutex<(deliveries: [Delivery], statuses: [Int])>(([], []))
@@ -30,7 +32,7 @@ public final class WebhookReceiver: Sendable {
             for field in request.headers { headers[field.name.canonicalName] = field.value }
             if delay > .zero { try await Task.sleep(for: delay) }
             let status = receiver.state.withLock { state -> Int in
-                state.deliveries.append(Delivery(headers: headers, body: Array(body.readableBytesView)))
+                state.deliveries.append(Delivery(headers: headers, body: Array(body.readableBytesView), receivedAt: .now))
                 return state.statuses.isEmpty ? 200 : state.statuses.removeFirst()
             }
             var response = Response(status: .init(code: status), body: .init(byteBuffer: ByteBuffer(string: "status \(status)")))

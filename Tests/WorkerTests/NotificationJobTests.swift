@@ -189,6 +189,37 @@ import TestSupport
         }
     }
 
+    /// The case: a receiver answers 429 with `Retry-After: 2`; two workers share the
+    /// queue; no attempt is used, nobody calls the endpoint for 2 s, then everything is delivered.
+    @Test func a429HoldsTheEndpointForEveryWorkerUntilItsRetryAfter() async throws {
+        try await Self.withFixture(statuses: [429], retryAfter: "2") { fixture in
+            let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL()), logger: Self.logger)
+            let prefix = "w\(UUID().uuidString.prefix(8).lowercased())"
+            let processors = try ["worker-1", "worker-2"].flatMap { name in
+                try WorkerService(
+                    configuration: WorkerConfiguration(
+                        queues: [QueueName.notifications: 2], processor: .init(lockDuration: .seconds(10)), workerID: name,
+                        queueOptions: QueueOptions(prefix: prefix)),
+                    redis: redis, database: fixture.database.runtime, handlers: [NotificationHandler(policy: .init(allowPrivate: true))],
+                    logger: Self.logger
+                ).processors()
+            }
+            try await Self.run(processors, redis: redis, queue: processors[0].queue, prefix: prefix) { queue in
+                // One attempt each: a 429 that used it would fail the job.
+                let first = try await Self.enqueue(queue, fixture, attempts: 1)
+                #expect(try await TestSupport.eventually(timeout: .seconds(30)) { try await queue.state(of: first) == .delayed })
+                let second = try await Self.enqueue(queue, fixture, attempts: 1)
+                #expect(try await Self.finished(queue, first) == .completed)
+                #expect(try await Self.finished(queue, second) == .completed)
+                let deliveries = fixture.receiver.deliveries
+                #expect(deliveries.count == 3)
+                // Nothing reached the endpoint during the 2 s it asked for.
+                #expect(deliveries.count == 3 && deliveries[1].receivedAt - deliveries[0].receivedAt >= .seconds(2))
+                for id in [first, second] { #expect(try await queue.job(id)?.attemptsMade == 1) }
+            }
+        }
+    }
+
     @Test func aDeliveryStillFailingAtTheLastAttemptEndsFailed() async throws {
         try await Self.withFixture(statuses: [503, 503]) { fixture in
             try await Self.withWorker(fixture) { queue in
