@@ -21,6 +21,10 @@ public struct QueueError: Error, CustomStringConvertible, Sendable, Equatable {
         public static let notPaused = Code(name: "notPaused")
         /// Obliterate found active jobs and was not forced.
         public static let activeJobs = Code(name: "activeJobs")
+        /// A flow's parent cannot complete: some of its children have not finished.
+        public static let childrenPending = Code(name: "childrenPending")
+        /// A flow's parent cannot complete: a child failed it (`failParent`).
+        public static let childFailed = Code(name: "childFailed")
         /// Redis answered something the queue does not understand.
         public static let unexpectedReply = Code(name: "unexpectedReply")
         /// The Lua scripts are missing from the installation.

@@ -84,6 +84,13 @@ struct ScheduleRoutesTests {
                 let reminder = try #require(try await notifications.jobScheduler(Self.schedulerID(ping.body)))
                 #expect(abs((reminder.next ?? 0) - Int(Date().timeIntervalSince1970 * 1_000)) < 60_000)
 
+                // A rename moves nothing: the pending run keeps its time.
+                let hourlyID = try #require(importSchedule["id"] as? String)
+                let before = try await imports.pendingRun(ofScheduler: "sch-\(hourlyID)")
+                let renamed = try await client.call(.patch, "/api/schedules/\(hourlyID)", token: admin, json: #"{"name":"Nightly feed"}"#)
+                #expect(renamed.status == .ok)
+                #expect(try await imports.pendingRun(ofScheduler: "sch-\(hourlyID)") == before)
+
                 let listed = try await client.call(.get, "/api/schedules", token: admin)
                 #expect(listed.status == .ok)
                 #expect(

@@ -159,6 +159,12 @@ struct FlowTests {
             deep.queue = parents.name
             await #expect(throws: QueueError.self) { try await parents.addFlow(deep) }
             #expect(try await parents.counts().waitingChildren == 0)
+            // The same job twice in one flow is refused before Redis is touched.
+            let twice = FlowJob(
+                queue: parents.name, job: NewJob(name: "parent", json: "{}", options: .init(jobID: "same")),
+                children: [FlowJob(queue: parents.name, job: NewJob(name: "leaf", json: "{}", options: .init(jobID: "same")))])
+            await #expect(throws: QueueError.self) { try await parents.addFlow(twice) }
+            #expect(try await parents.job("same") == nil)
         }
     }
 
@@ -236,6 +242,77 @@ struct FlowTests {
             // The child finished before the parent gave itself up: it goes back to wait, first in line.
             #expect(try await parents.waitForChildren(taken, token: QueueTesting.fetch.token) == .waiting)
             #expect(try await parents.fetch(QueueTesting.fetch).job?.id == "p")
+        }
+    }
+
+    @Test func aParentReturningWithChildrenPendingWaitsForThem() async throws {
+        try await Self.withQueues { parents, children in
+            try await parents.add("parent", json: "{}", options: .init(jobID: "p", attempts: 1))
+            let runs = Recorder<String>()
+            // The handler adds a child and returns instead of throwing WaitForChildren.
+            let handler: QueueProcessor.Handler = { context in
+                runs.append(context.job.id)
+                if try await context.queue.childrenValues(of: context.job.id).isEmpty {
+                    try await context.queue.addChildren([Self.leaf(children, "leaf", n: 5)], to: context.job)
+                    return "\"early\""
+                }
+                return "\"late\""
+            }
+            try await QueueTesting.withProcessor(parents, handler: handler) { (_: QueueProcessor) async throws in
+                #expect(try await QueueTesting.eventually { try await parents.state(of: "p") == .waitingChildren })
+                let started = Recorder<String>()
+                try await QueueTesting.withProcessor(children, handler: Self.handler(started)) { (_: QueueProcessor) async throws in
+                    #expect(try await QueueTesting.eventually { try await parents.state(of: "p") == .completed })
+                }
+            }
+            #expect(try await parents.job("p")?.returnValue == "\"late\"")
+            #expect(runs.all == ["p", "p"])
+        }
+    }
+
+    @Test func aChildThatFailsItsRunningParentFailsItInsteadOfParkingIt() async throws {
+        try await Self.withQueues { parents, children in
+            try await parents.add("parent", json: "{}", options: .init(jobID: "p"))
+            let parent = try #require(try await parents.fetch(QueueTesting.fetch).job)
+            try await parents.addChildren(
+                [
+                    Self.leaf(children, "fail", n: 0, .failParent),
+                    FlowJob(queue: children.name, job: NewJob(name: "leaf", json: "{}", options: .init(delay: .seconds(3_600)))),
+                ], to: parent)
+            let failing = try #require(try await children.fetch(QueueTesting.fetch).job)
+            _ = try await children.fail(failing, token: QueueTesting.fetch.token, reason: "no", unrecoverable: true)
+            // A sibling is still pending, yet the parent does not wait: it is failed when next taken.
+            #expect(try await parents.waitForChildren(parent, token: QueueTesting.fetch.token) == .waiting)
+            let again = try #require(try await parents.fetch(QueueTesting.fetch).job)
+            #expect(again.deferredFailure == "child \(children.keys.job(failing.id)) failed")
+        }
+    }
+
+    @Test func drainingOrObliteratingAQueueTakesItsFlowParentsWithIt() async throws {
+        try await Self.withQueues { parents, _ in
+            // Parent and children on one queue: draining the children releases the parent, which
+            // the next round drains too; nothing is left, counted or listed.
+            try await parents.addFlow(
+                FlowJob(
+                    queue: parents.name, job: NewJob(name: "parent", json: "{}", options: .init(jobID: "p", tenantID: "t1")),
+                    children: [
+                        FlowJob(queue: parents.name, job: NewJob(name: "leaf", json: "{}", options: .init(tenantID: "t1"))),
+                        FlowJob(queue: parents.name, job: NewJob(name: "leaf", json: "{}", options: .init(tenantID: "t1"))),
+                    ]))
+            try await parents.drain()
+            let counts = try await parents.counts()
+            #expect(counts.waiting == 0 && counts.waitingChildren == 0)
+            #expect(try await parents.job("p") == nil)
+            let tenant = try await parents.counts(tenant: "t1")
+            #expect(tenant.waiting == 0 && tenant.waitingChildren == 0)
+
+            try await parents.addFlow(
+                FlowJob(
+                    queue: parents.name, job: NewJob(name: "parent", json: "{}", options: .init(jobID: "q")),
+                    children: [FlowJob(queue: parents.name, job: NewJob(name: "leaf", json: "{}"))]))
+            try await parents.pause()
+            try await parents.obliterate(force: true)
+            #expect(try await QueueTesting.keys(of: parents).isEmpty)
         }
     }
 }

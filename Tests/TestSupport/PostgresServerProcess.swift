@@ -23,7 +23,7 @@ public final class PostgresServerProcess: Sendable {
     public static func start() async throws -> PostgresServerProcess {
         let binaries = try findBinaries()
         let directory = try TestEnvironment.scratchDirectory("pg")
-        let server = PostgresServerProcess(port: try RedisServerProcess.freePort(), directory: directory, binaries: binaries)
+        var server = PostgresServerProcess(port: try RedisServerProcess.freePort(), directory: directory, binaries: binaries)
         if getuid() == 0 { try run("/bin/chown", ["postgres", directory]) }
         try server.asPostgres(
             "\(binaries)/initdb",
@@ -31,7 +31,16 @@ public final class PostgresServerProcess: Sendable {
                 "-D", directory + "/data", "-U", "postgres", "--auth=trust", "--encoding=UTF8",
                 "--locale=C.UTF-8", "--no-sync",
             ])
-        try server.startServer()
+        // A free port can be taken by a server another test starts between the check and the
+        // bind: try a few.
+        for attempt in 1...5 {
+            do {
+                try server.startServer()
+                break
+            } catch  where attempt < 5 {
+                server = PostgresServerProcess(port: try RedisServerProcess.freePort(), directory: directory, binaries: binaries)
+            }
+        }
         try run(
             "/usr/bin/psql",
             [

@@ -189,6 +189,35 @@ import TestSupport
         }
     }
 
+    /// A run whose records of its children are gone reads each call's own job: a finished one's
+    /// result, an error result for one that is gone.
+    @Test func callsWithoutRecordsOnTheRunAreReadFromTheirJobs() async throws {
+        let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL()), logger: Self.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await redis.run() }
+            defer { group.cancelAll() }
+            let options = QueueOptions(prefix: "fd\(UUID().uuidString.prefix(6).lowercased())")
+            let runs = try Queue(name: QueueName.agentRuns, redis: redis, options: options)
+            let tools = try Queue(name: QueueName.agentTools, redis: redis, options: options)
+            let runID = UUID()
+            let done = JournalStep.ToolResult(callID: "a", name: "list_interventions", content: "[]", isError: false)
+            try await tools.add("agent-tool", json: "{}", options: .init(jobID: AgentToolJob.jobID(run: runID, sequence: 2)))
+            let taken = try #require(try await tools.fetch(FetchOptions(token: "t", lockDuration: .seconds(30))).job)
+            _ = try await tools.complete(taken, token: "t", returnValue: String(decoding: try JSONEncoder().encode(done), as: UTF8.self))
+            let calls = [
+                DispatchedCall(
+                    call: ToolCall(id: "a", name: "list_interventions", arguments: "{}"), context: .init(runID: "r", sequence: 2, callID: "a")),
+                DispatchedCall(
+                    call: ToolCall(id: "b", name: "get_intervention", arguments: "{}"), context: .init(runID: "r", sequence: 3, callID: "b")),
+            ]
+            let results = try await FlowToolDispatcher.results(of: calls, known: [], runID: runID, queue: runs)
+            #expect(results.first == done)
+            #expect(results.last?.isError == true && results.last?.content.contains("its job is gone") == true)
+            try await tools.pause()
+            try await tools.obliterate(force: true)
+        }
+    }
+
     /// Every tool, pointed at tenant B's data by tenant A's agent, finds nothing of B.
     @Test func aProvider429HoldsTheQueueAndTheRunResumesWithoutUsingAnAttempt() async throws {
         try await Self.with { setup, queue, _ in

@@ -43,11 +43,22 @@ import TestSupport
     /// Takes the pending trigger job of a scheduler and runs `handler` on it `times` times, as a
     /// retried trigger would.
     static func runTrigger<Marker: ScheduleKindMarker>(
-        _ handler: ScheduleRunHandler<Marker>, queue: Queue, database: TestDatabase, tenant: TenantID, times: Int = 1
+        _ handler: ScheduleRunHandler<Marker>, queue: Queue, database: TestDatabase, tenant: TenantID, times: Int = 1,
+        createdAt: Int? = nil
     ) async throws -> [JobOutcome] {
         // The scheduler's first job is delayed until its time; promote it so it can be taken.
         _ = try await queue.promoteAllDelayed()
-        let job = try #require(try await queue.fetch(FetchOptions(token: "t", lockDuration: .seconds(30))).job)
+        var job = try #require(try await queue.fetch(FetchOptions(token: "t", lockDuration: .seconds(30))).job)
+        if let createdAt {
+            // The same trigger, as if created at `createdAt` (ms since 1970).
+            job = try #require(
+                Job(
+                    id: job.id, queue: job.queue,
+                    fields: [
+                        "name": job.name, "data": job.data, "opts": job.rawOptions, "timestamp": String(createdAt),
+                        "tid": tenant.description,
+                    ]))
+        }
         let payload = try RegisteredHandler.payload(ScheduleTrigger<Marker>.self, of: job)
         var outcomes: [JobOutcome] = []
         for _ in 0..<times {
@@ -189,7 +200,7 @@ import TestSupport
                 // No row (the row's commit failed, or it was deleted while Redis was down).
                 try await imports.upsertSchedule(scheduleID, tenant: tenant, definition)
                 let outcomes = try await Self.runTrigger(
-                    ScheduleRunHandler<ImportSchedules>(), queue: imports, database: database, tenant: tenant)
+                    ScheduleRunHandler<ImportSchedules>(), queue: imports, database: database, tenant: tenant, createdAt: 1)
                 guard case .completed(let result, _)? = outcomes.first else {
                     Issue.record("expected a completed trigger, got \(outcomes)")
                     return
@@ -198,6 +209,25 @@ import TestSupport
                 #expect(try await imports.jobScheduler(ScheduleKind.schedulerID(scheduleID)) == nil)
                 #expect(try await imports.jobSchedulerCount() == 0)
                 #expect(try await Self.outboxJobs(database, tenant: tenant).isEmpty)
+            }
+        }
+    }
+
+    /// A schedule's first run taken before its row is committed (Redis is written first) waits
+    /// for the row rather than removing the scheduler.
+    @Test func aFreshTriggerWaitsForItsRowInsteadOfRemovingTheScheduler() async throws {
+        try await TestDatabase.with { database in
+            let tenant = try await Self.tenant(database)
+            let scheduleID = UUID()
+            let definition = ScheduleDefinition(
+                name: "New", cadence: .every(milliseconds: 60_000), immediately: true, action: .propertyImport(sourceImportID: UUID()))
+            try await Self.withQueues { _, _, queues in
+                let imports = try #require(queues[QueueName.imports])
+                try await imports.upsertSchedule(scheduleID, tenant: tenant, definition)
+                await #expect(throws: DelayJobError.self) {
+                    _ = try await Self.runTrigger(ScheduleRunHandler<ImportSchedules>(), queue: imports, database: database, tenant: tenant)
+                }
+                #expect(try await imports.jobScheduler(ScheduleKind.schedulerID(scheduleID)) != nil)
             }
         }
     }

@@ -91,7 +91,8 @@ extension APIHandler {
         if let value = patch.startDate { definition.startAt = value } else if cleared.contains("startDate") { definition.startAt = nil }
         if let value = patch.endDate { definition.endAt = value } else if cleared.contains("endDate") { definition.endAt = nil }
         if let value = patch.limit { definition.limit = value } else if cleared.contains("limit") { definition.limit = nil }
-        if let value = patch.immediately { definition.immediately = value }
+        // `immediately` asks for a run now: when a PATCH says so, not again with every change.
+        definition.immediately = patch.immediately ?? false
         definition.action = try Self.changed(
             definition.action, importID: patch.importId, agentID: patch.agentId, prompt: patch.prompt, interventionID: patch.interventionId,
             event: patch.event?.rawValue, channels: patch.channels?.map(\.rawValue))
@@ -104,8 +105,10 @@ extension APIHandler {
         do {
             record = try await database.withTenant(tenant) { tx in try await tx.updateSchedule(id, changed) }
         } catch {
-            // Back to the stored cadence, so Redis and the row agree again.
-            _ = try? await queue.upsertSchedule(id, tenant: tenant, old.definition)
+            // Back to the stored cadence, so Redis and the row agree again (no run now).
+            var previous = old.definition
+            previous.immediately = false
+            _ = try? await queue.upsertSchedule(id, tenant: tenant, previous)
             throw error
         }
         guard let record else {

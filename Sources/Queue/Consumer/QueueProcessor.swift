@@ -186,7 +186,17 @@ public final class QueueProcessor: Service, Sendable {
         do {
             switch ending {
             case .returned(.success(let value)):
-                return try await queue.complete(job, token: token, returnValue: value ?? "null", fetchNext: fetchNext)?.job
+                do {
+                    return try await queue.complete(job, token: token, returnValue: value ?? "null", fetchNext: fetchNext)?.job
+                } catch let error as QueueError where error.code == .childrenPending {
+                    // A flow's parent that returned before its children finished waits for them.
+                    logger.warning("job returned with children pending; it waits for them", metadata: ["job": "\(job.id)"])
+                    try await queue.waitForChildren(job, token: token)
+                    return nil
+                } catch let error as QueueError where error.code == .childFailed {
+                    let reason = try await queue.job(job.id)?.deferredFailure ?? "a child failed"
+                    return try await queue.fail(job, token: token, reason: reason, unrecoverable: true, fetchNext: fetchNext).next?.job
+                }
             case .returned(.failure(let error as RateLimitedError)):
                 // Hold first, so no worker takes the job straight back.
                 logger.info(

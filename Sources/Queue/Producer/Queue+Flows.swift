@@ -55,6 +55,10 @@ extension Queue {
     }
 
     private func addFlowNodes(_ nodes: [AddFlowCall.Node]) async throws -> [String] {
+        var seen = Set<String>()
+        for node in nodes where !seen.insert(node.keys.job(node.jobID)).inserted {
+            throw QueueError(.invalidJobID, "the flow names job \(node.jobID) of queue \(node.keys.queue) twice")
+        }
         let reply = try await run(AddFlowCall(timestamp: Self.now(), nodes: nodes))
         let ids = try [String](fromRESP: reply)
         if ids.count == 2, ids[0] == "exists" {
@@ -76,6 +80,14 @@ extension Queue {
     /// The children that failed under `continueParent` or `ignore`, by full key, with their reasons.
     public func failedChildren(of id: String) async throws -> [String: String] {
         try await hash(keys.job(id) + ":failed")
+    }
+
+    /// Whether the job has or had children (pending, completed or failed ones recorded).
+    public func hasChildren(_ id: String) async throws -> Bool {
+        let job = keys.job(id)
+        return try await redis.execute(
+            RedisCommand("EXISTS", [.string(job + ":dependencies"), .string(job + ":processed"), .string(job + ":failed")], keyArguments: 0..<3),
+            as: Int.self) > 0
     }
 
     /// The children not finished yet, by full key.

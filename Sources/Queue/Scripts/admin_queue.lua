@@ -83,8 +83,11 @@ elseif action == "drain" then
   local lists = { k.wait, KEYS[18] }
   for _, list in ipairs(lists) do
     local ids = redis.call("LRANGE", list, -batch, -1)
-    for _, jobId in ipairs(ids) do deleteJob(B, jobId, false, "waiting") end
-    if #ids > 0 then redis.call("LTRIM", list, 0, -(#ids + 1)) end
+    -- One by one: a flow parent a drained child releases joins this list meanwhile.
+    for _, jobId in ipairs(ids) do
+      redis.call("LREM", list, -1, jobId)
+      deleteJob(B, jobId, false, "waiting")
+    end
     handled = handled + #ids
   end
   local sets = { k.prioritized }
@@ -106,6 +109,7 @@ elseif action == "drain" then
   return { handled, more, {} }
 elseif action == "obliterate" then
   if redis.call("HEXISTS", k.meta, "paused") == 0 then return -1 end
+  keepParentsOf = B
   if ARGV[7] ~= "1" and redis.call("LLEN", k.active) > 0 then return -2 end
   local budget = batch
   local lists = { k.active, k.wait, KEYS[18] }

@@ -164,6 +164,10 @@ local function parentOf(raw)
   return parent
 end
 
+-- A queue base whose flow parents deletions must not release (set by obliterate, which deletes
+-- them too: a parent moved to a list it already emptied would survive it).
+local keepParentsOf = nil
+
 -- Flows: a child deleted before it finished (removed, cancelled, cleaned) stops being waited
 -- for; the parent runs once no child is pending (as BullMQ's removal does).
 local function detachFromParent(childKey, raw)
@@ -172,7 +176,7 @@ local function detachFromParent(childKey, raw)
   local parentKey = parent.queueKey .. ":" .. parent.id
   local dependencies = parentKey .. ":dependencies"
   if redis.call("SREM", dependencies, childKey) == 1 and redis.call("EXISTS", parentKey) == 1
-    and redis.call("SCARD", dependencies) == 0 then
+    and redis.call("SCARD", dependencies) == 0 and keepParentsOf ~= parent.queueKey .. ":" then
     local time = redis.call("TIME")
     releaseParent(parent.queueKey, parent.id, tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000))
   end

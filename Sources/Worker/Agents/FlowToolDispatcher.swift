@@ -47,8 +47,37 @@ struct FlowToolDispatcher: ToolDispatcher {
         do {
             try await queue.addChildren(children, to: parent)
         } catch let error as QueueError where error.code == .wrongState {
-            // An earlier attempt added them and they still run: wait for them.
+            // An earlier attempt added them. Still running: wait for them. Otherwise (the run's
+            // records of them are gone — its job was removed and added again) read each call's
+            // own job, so the run does not wait for children it no longer has.
+            guard try await queue.pendingChildren(of: parent.id).isEmpty else { return nil }
+            return try await Self.results(of: calls, known: results, runID: runID, queue: queue)
         }
         return nil
+    }
+
+    /// Every call's result from its job: the ones already known, then each job's return value or
+    /// failure; a call whose job is gone or unfinished comes back as an error result.
+    static func results(
+        of calls: [DispatchedCall], known: [JournalStep.ToolResult], runID: UUID, queue: Queue
+    ) async throws -> [JournalStep.ToolResult] {
+        let tools = try Queue(name: QueueName.agentTools, redis: queue.redis, options: queue.options, logger: queue.logger)
+        var results: [JournalStep.ToolResult] = []
+        for item in calls {
+            if let result = known.first(where: { $0.callID == item.call.id && $0.name == item.call.name }) {
+                results.append(result)
+                continue
+            }
+            let job = try await tools.job(AgentToolJob.jobID(run: runID, sequence: item.context.sequence))
+            if let value = job?.returnValue, let result = try? JSONDecoder().decode(JournalStep.ToolResult.self, from: Data(value.utf8)) {
+                results.append(result)
+            } else {
+                let reason = job?.failedReason ?? "its job is gone"
+                results.append(
+                    JournalStep.ToolResult(
+                        callID: item.call.id, name: item.call.name, content: "error: the tool call failed: \(reason)", isError: true))
+            }
+        }
+        return results
     }
 }

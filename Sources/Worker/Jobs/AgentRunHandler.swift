@@ -80,7 +80,11 @@ public struct AgentRunHandler: JobHandler {
                 journal: PostgresRunJournal(
                     database: job.database, tenant: job.tenant, runID: runID, context: job.context, budgets: budgets),
                 runID: runID.lowercasedText)
-            if parallelTools { loop.toolDispatcher = FlowToolDispatcher(run: job, runID: runID) }
+            // A run whose calls already run as jobs goes on reading them, whatever this worker serves.
+            let hasChildren = parallelTools ? false : try await job.context.queue.hasChildren(job.job.id)
+            if parallelTools || hasChildren {
+                loop.toolDispatcher = FlowToolDispatcher(run: job, runID: runID)
+            }
             summary = try await loop.run(input: run.input, deadline: startedAt.addingTimeInterval(TimeInterval(agent.timeoutSeconds)))
         } catch is AgentRunSuspended {
             // The run's tool calls run as child jobs; the run resumes from its journal after them.

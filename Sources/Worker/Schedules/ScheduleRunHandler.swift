@@ -53,6 +53,12 @@ public struct ScheduleRunHandler<Marker: ScheduleKindMarker>: JobHandler {
             return job
         }
         guard let started else {
+            // A schedule is written to Redis before PostgreSQL: a first run taken within moments
+            // of its creation may not see the row yet. Only an older trigger means it is gone.
+            let age = Date().timeIntervalSince1970 * 1_000 - Double(run.job.timestamp)
+            if age < Self.rowGrace {
+                throw DelayJobError(delay: .seconds(5), reason: "schedule \(payload.scheduleID) is not visible yet")
+            }
             try await run.context.queue.removeSchedule(payload.scheduleID)
             return .completed(result: #"{"started":null,"reason":"the schedule no longer exists"}"#)
         }
@@ -62,6 +68,9 @@ public struct ScheduleRunHandler<Marker: ScheduleKindMarker>: JobHandler {
         let jobID = started.options.jobID ?? ""
         return .completed(result: #"{"started":{"queue":"\#(Payload.queue)","jobId":"\#(jobID)","name":"\#(started.name)"}}"#)
     }
+
+    /// How long after a trigger was created a missing schedule row may still be on its way (ms).
+    static var rowGrace: Double { 30_000 }
 
     /// The id of the run a trigger starts: a name-based UUID (version 8, from SHA-256) of the
     /// schedule and the trigger job, the same on every attempt of that trigger.

@@ -33,8 +33,8 @@ enum ActiveJobRelease: Int, CaseIterable, Sendable {
         case .missingLock: QueueError(.lockLost, "job \(job) is no longer locked by this worker; its lock expired (\(operation))")
         case .notActive: QueueError(.wrongState, "job \(job) is not in the state \(operation) needs")
         case .lockedByAnother: QueueError(.lockLost, "job \(job) is locked by another worker (\(operation))")
-        case .pendingChildren: QueueError(.wrongState, "job \(job) still has children pending; it completes after them (\(operation))")
-        case .failedChild: QueueError(.wrongState, "job \(job) has a child that failed it; it cannot complete (\(operation))")
+        case .pendingChildren: QueueError(.childrenPending, "job \(job) still has children pending; it completes after them (\(operation))")
+        case .failedChild: QueueError(.childFailed, "job \(job) has a child that failed it; it cannot complete (\(operation))")
         }
     }
 }
