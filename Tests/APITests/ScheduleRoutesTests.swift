@@ -211,6 +211,38 @@ struct ScheduleRoutesTests {
         }
     }
 
+    @Test func concurrentChangesApplyOneAfterTheOtherAndRedisFollowsTheRow() async throws {
+        try await APIHarness.with { harness in
+            let admin = try await APIHarness.token(tenant: harness.tenantA, role: "admin")
+            let targets = try await Self.seed(harness, tenant: harness.tenantA)
+            let imports = harness.queue(QueueName.imports)
+            try await harness.app().test(.router) { client in
+                let created = try await client.call(
+                    .post, "/api/schedules", token: admin,
+                    json: #"{"name":"Feed","kind":"property-import","every":600000,"importId":"\#(targets.importID.lowercasedText)"}"#)
+                let id = try #require((created.body["schedule"] as? [String: Any])?["id"] as? String)
+                // Many PATCHes at once, each changing a different field.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for index in 1...6 {
+                        group.addTask { () async throws in
+                            let field = index % 2 == 0 ? #"{"every":\#(600_000 * index)}"# : #"{"name":"Feed \#(index)"}"#
+                            #expect(try await client.call(.patch, "/api/schedules/\(id)", token: admin, json: field).status == .ok)
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                let final = try #require(try await client.call(.get, "/api/schedules/\(id)", token: admin).body["schedule"] as? [String: Any])
+                let every = try #require(final["every"] as? Int)
+                #expect([1_200_000, 2_400_000, 3_600_000].contains(every))
+                #expect((final["name"] as? String)?.hasPrefix("Feed ") == true)
+                // Redis has the cadence the row has, and one pending run.
+                #expect(try await imports.jobScheduler("sch-\(id)")?.schedule?.cadence == .every(milliseconds: every))
+                let counts = try await imports.counts()
+                #expect(counts.delayed + counts.waiting == 1)
+            }
+        }
+    }
+
     @Test func aTenantKeepsAtMostAHundredSchedules() async throws {
         try await APIHarness.with { harness in
             let admin = try await APIHarness.token(tenant: harness.tenantA, role: "admin")

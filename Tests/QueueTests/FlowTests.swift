@@ -208,7 +208,7 @@ struct FlowTests {
                 let values = try await context.queue.childrenValues(of: context.job.id)
                 if values.isEmpty {
                     try await context.queue.addChildren(
-                        [Self.leaf(children, "leaf", n: 3), Self.leaf(children, "leaf", n: 4)], to: context.job)
+                        [Self.leaf(children, "leaf", n: 3), Self.leaf(children, "leaf", n: 4)], to: context.job, token: context.token)
                     throw WaitForChildren()
                 }
                 return String(values.values.compactMap { Int($0) }.reduce(0, +))
@@ -232,6 +232,10 @@ struct FlowTests {
             try await parents.add("parent", json: "{}", options: .init(jobID: "p"))
             let taken = try #require(try await parents.fetch(QueueTesting.fetch).job)
             let added = try await parents.addChildren([Self.leaf(children, "leaf", n: 1)], to: taken)
+            // A worker whose lock is gone cannot add to the job.
+            await #expect(throws: QueueError.self) {
+                try await parents.addChildren([Self.leaf(children, "leaf", n: 8)], to: taken, token: "someone-else")
+            }
             // Adding to a job that is not there refuses, and adds nothing.
             let ghost = try #require(Job(id: "ghost", queue: parents.name, fields: ["name": "parent"]))
             await #expect(throws: QueueError.self) { try await parents.addChildren([Self.leaf(children, "leaf", n: 9)], to: ghost) }

@@ -80,6 +80,29 @@ struct JobSchedulerTests {
         }
     }
 
+    @Test func aLongerPeriodKeepsThePendingRunAndAShorterOneBringsItForward() async throws {
+        try await QueueTesting.withQueue { (queue: Queue) async throws in
+            let template = try NewJob(name: "a", data: Payload(n: 1))
+            let hourly = try JobSchedule.every(.seconds(3_600), startDate: Self.t0 + 3_600_000)
+            let first = try await queue.upsertJobScheduler("s", schedule: hourly, template: template, now: Self.t0)
+            #expect(first.milliseconds == Self.t0 + 3_600_000)
+            // Every two hours, half an hour later: the pending run keeps its time, nothing fires now.
+            let twoHours = try JobSchedule.every(.seconds(7_200), startDate: Self.t0 + 3_600_000)
+            let kept = try await queue.upsertJobScheduler("s", schedule: twoHours, template: template, now: Self.t0 + 1_800_000)
+            #expect(kept.milliseconds == Self.t0 + 3_600_000)
+            // Every minute: the pending run comes forward to one new period from now (not to now).
+            let minutely = try JobSchedule.every(.seconds(60))
+            let sooner = try await queue.upsertJobScheduler("s", schedule: minutely, template: template, now: Self.t0 + 1_800_000)
+            #expect(sooner.milliseconds == Self.t0 + 1_860_000)
+            let counts = try await queue.counts()
+            #expect(counts.delayed == 1 && counts.waiting == 0)
+            // Asked for a run now: now.
+            let now = try JobSchedule.every(.seconds(60), immediately: true)
+            let immediate = try await queue.upsertJobScheduler("s", schedule: now, template: template, now: Self.t0 + 1_900_000)
+            #expect(immediate.milliseconds == Self.t0 + 1_900_000)
+        }
+    }
+
     @Test func theTakenRunAddsTheNextOnceAndTheLimitEndsIt() async throws {
         try await QueueTesting.withQueue { (queue: Queue) async throws in
             let schedule = try JobSchedule.every(.seconds(10), limit: 3)

@@ -68,8 +68,56 @@ extension APIHandler {
         let tenant = try tenant(role: .admin)
         let id = try Self.uuid(input.path.id)
         guard case .json(let patch) = input.body else { throw HTTPError(.unsupportedMediaType) }
-        let old = try await findSchedule(id, tenant: tenant)
-        var definition = old.definition
+        // Checked before the row is locked: the patch's fields, and the target it names.
+        let preview = try await findSchedule(id, tenant: tenant)
+        let planned = try Self.patched(preview.definition, with: patch)
+        if planned.action != preview.definition.action { try await checkTarget(of: planned, tenant: tenant) }
+        let queue = try scheduleQueue(preview.kind)
+
+        // Read, change Redis, write the row, all under the row's lock: concurrent PATCHes of one
+        // schedule apply one after the other, and Redis ends as the row says.
+        enum Outcome: Sendable {
+            case notFound
+            case failed(any Error)
+            case done(ScheduleRecord, ScheduledRun)
+        }
+        let outcome = try await database.withTenant(tenant) { tx -> Outcome in
+            guard let current = try await tx.schedule(id, forUpdate: true) else { return .notFound }
+            let definition: ScheduleDefinition
+            let run: ScheduledRun
+            do {
+                definition = try Self.patched(current.definition, with: patch)
+                run = try await queue.upsertSchedule(id, tenant: tenant, definition)
+            } catch {
+                return .failed(error)
+            }
+            do {
+                guard let record = try await tx.updateSchedule(id, definition) else { return .notFound }
+                return .done(record, run)
+            } catch {
+                // Back to the stored cadence, so Redis and the row agree again (no run now).
+                var previous = current.definition
+                previous.immediately = false
+                _ = try? await queue.upsertSchedule(id, tenant: tenant, previous)
+                throw error
+            }
+        }
+        switch outcome {
+        case .notFound:
+            throw HTTPError(.notFound, message: "schedule \(id) not found")
+        case .failed(let error):
+            throw error
+        case .done(let record, let run):
+            let scheduler = try await queue.jobScheduler(ScheduleKind.schedulerID(id))
+            return .ok(
+                .init(
+                    body: .json(.init(schedule: try .init(record, next: run.milliseconds, iterationCount: scheduler?.iterationCount ?? 0)))))
+        }
+    }
+
+    /// `definition` with a PATCH's fields applied (refusals name the field).
+    static func patched(_ stored: ScheduleDefinition, with patch: Components.Schemas.SchedulePatch) throws -> ScheduleDefinition {
+        var definition = stored
         if let name = patch.name { definition.name = TextRules.trimmed(name) }
         if patch.every != nil || patch.pattern != nil || patch.tz != nil {
             var every = patch.every
@@ -96,28 +144,7 @@ extension APIHandler {
         definition.action = try Self.changed(
             definition.action, importID: patch.importId, agentID: patch.agentId, prompt: patch.prompt, interventionID: patch.interventionId,
             event: patch.event?.rawValue, channels: patch.channels?.map(\.rawValue))
-        if definition.action != old.definition.action { try await checkTarget(of: definition, tenant: tenant) }
-
-        let queue = try scheduleQueue(old.kind)
-        let run = try await queue.upsertSchedule(id, tenant: tenant, definition)
-        let changed = definition
-        let record: ScheduleRecord?
-        do {
-            record = try await database.withTenant(tenant) { tx in try await tx.updateSchedule(id, changed) }
-        } catch {
-            // Back to the stored cadence, so Redis and the row agree again (no run now).
-            var previous = old.definition
-            previous.immediately = false
-            _ = try? await queue.upsertSchedule(id, tenant: tenant, previous)
-            throw error
-        }
-        guard let record else {
-            await forget(id, on: queue)
-            throw HTTPError(.notFound, message: "schedule \(id) not found")
-        }
-        let scheduler = try await queue.jobScheduler(ScheduleKind.schedulerID(id))
-        return .ok(
-            .init(body: .json(.init(schedule: try .init(record, next: run.milliseconds, iterationCount: scheduler?.iterationCount ?? 0)))))
+        return definition
     }
 
     func deleteSchedule(_ input: Operations.DeleteSchedule.Input) async throws -> Operations.DeleteSchedule.Output {

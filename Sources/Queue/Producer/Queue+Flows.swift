@@ -19,13 +19,14 @@ extension Queue {
 
     /// Adds `children` (each with its own children) to `parent`, a job of this queue that exists
     /// (typically the one running: it then calls ``waitForChildren(_:token:)`` or throws
-    /// ``WaitForChildren`` from its handler). All or nothing, as ``addFlow(_:)``.
+    /// ``WaitForChildren`` from its handler). With `token`, only while that lock holds the parent
+    /// (a worker that lost its job cannot add to it). All or nothing, as ``addFlow(_:)``.
     @discardableResult
-    public func addChildren(_ children: [FlowJob], to parent: Job) async throws -> [AddedFlow] {
+    public func addChildren(_ children: [FlowJob], to parent: Job, token: String? = nil) async throws -> [AddedFlow] {
         guard !children.isEmpty else { return [] }
         var nodes = [
             AddFlowCall.Node(
-                keys: keys, jobID: parent.id, job: NewJob(name: parent.name, json: "{}"), optionsJSON: "{}", parent: -1,
+                keys: keys, jobID: parent.id, job: NewJob(name: parent.name, json: "{}"), optionsJSON: token ?? "", parent: -1,
                 onFailure: .waitForChild)
         ]
         for child in children { try flatten(child, parent: 1, depth: 2, into: &nodes) }
@@ -66,6 +67,9 @@ extension Queue {
         }
         if ids.count == 2, ids[0] == "missing" {
             throw QueueError(.jobNotFound, "the parent job \(ids[1]) does not exist; no children were added")
+        }
+        if ids.count == 2, ids[0] == "unlocked" {
+            throw QueueError(.lockLost, "the parent job \(ids[1]) is no longer locked by this worker; no children were added")
         }
         guard ids.count == nodes.count else { throw QueueError(.unexpectedReply, "add_flow returned \(ids.count) ids for \(nodes.count) jobs") }
         return ids

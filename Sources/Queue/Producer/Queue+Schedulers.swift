@@ -84,14 +84,18 @@ extension Queue {
             }
             // Not replacing a pending job (new, or its job is running): the run after the current
             // one, or the first run of a changed cadence.
-            let after = unchanged ? current.flatMap { schedule.run(after: $0, now: now) } : nil
+            let after =
+                unchanged
+                ? current.flatMap { schedule.run(after: $0, now: now) }
+                : current.flatMap { schedule.runAfterChange(current: $0, pending: false, now: now) }
             guard let fresh = after ?? schedule.firstRun(now: now) else {
                 throw QueueError(.invalidOption, "the schedule has no run left (its endDate has passed or its pattern never fires again)")
             }
             // Replacing a pending job: it keeps its time when the cadence is the same (an upsert
             // that only changes the data does not move the run).
             let kept = unchanged && !schedule.immediately ? current : nil
-            let replacing = kept ?? schedule.firstRun(now: now) ?? fresh
+            let moved = unchanged ? nil : current.flatMap { schedule.runAfterChange(current: $0, pending: true, now: now) }
+            let replacing = kept ?? moved ?? schedule.firstRun(now: now) ?? fresh
             var offset: Int?
             if case .every(let every) = schedule.cadence { offset = fresh % every }
             func makeRun(_ milliseconds: Int) -> SchedulerUpsertCall.Run {

@@ -133,6 +133,19 @@ public struct JobSchedule: Sendable, Equatable {
         return run.flatMap(within)
     }
 
+    /// The next run of an `every` schedule whose cadence or bounds changed while it had a run at
+    /// `current`: a pending run moves no later than one new period from now and no earlier than
+    /// it was due (a longer period does not fire at once); after a running one, the new cadence
+    /// follows it. Never before the start date. `nil` for a pattern (its first run after now is
+    /// right) and with `immediately` (a run now).
+    public func runAfterChange(current: Int, pending: Bool, now: Int) -> Int? {
+        guard case .every(let every) = cadence, !immediately else { return nil }
+        let (current, now) = (Self.clamp(current), Self.clamp(now))
+        // Both terms are clamped to year 9999 and `every` to ten years: no overflow.
+        let next = pending ? min(max(current, now), now + every) : run(after: current, now: now)
+        return next.flatMap { within(max($0, startDate ?? 0)) }
+    }
+
     /// Whether run number `count` (from 1) is allowed by the limit.
     public func allows(count: Int) -> Bool {
         guard let limit else { return true }

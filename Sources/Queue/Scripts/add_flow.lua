@@ -8,14 +8,16 @@
   ARGV: 1 timestamp ms, then 11 values per node: queue base B ("<prefix>:<queue>:"), job id, name,
         data JSON, opts JSON, delay ms, priority, lifo "1"/"0", tenant id or "", parent node index
         (1-based, 0 for the root, -1 for a job that exists already: the parent of the children
-        that name it, added to while it runs; only its base and id count), failure flag towards
-        the parent ("fpof" | "cpof" | "idof" | "rdof" | "")
+        that name it, added to while it runs; only its base, its id and, in the opts slot, the
+        lock token its worker holds ("": not checked) count), failure flag towards the parent
+        ("fpof" | "cpof" | "idof" | "rdof" | "")
   Effects: nothing when any job id exists already; else per node the id counter advances, the job
            hash, wait/prioritized/delayed entry (leaves) or waiting-children entry (parents),
            events added + waiting|delayed|waiting-children, tenant index and counts; workers of
            each queue woken unless paused or at their concurrency limit.
-  Returns: the job ids in node order, {"exists", jobId} when a job id is taken, or
-           {"missing", jobId} when an existing parent is not there.
+  Returns: the job ids in node order, {"exists", jobId} when a job id is taken,
+           {"missing", jobId} when an existing parent is not there, or {"unlocked", jobId} when
+           its lock is not the given token.
 ]]
 local timestamp = tonumber(ARGV[1])
 local WIDTH = 11
@@ -31,6 +33,10 @@ for node = 1, count do
   local exists = redis.call("EXISTS", value(node, 1) .. value(node, 2)) == 1
   if parentIndex == -1 then
     if not exists then return { "missing", value(node, 2) } end
+    local token = value(node, 5)
+    if token ~= "" and redis.call("GET", value(node, 1) .. value(node, 2) .. ":lock") ~= token then
+      return { "unlocked", value(node, 2) }
+    end
   elseif exists then
     return { "exists", value(node, 2) }
   end

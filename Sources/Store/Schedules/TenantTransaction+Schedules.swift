@@ -46,8 +46,12 @@ extension TenantTransaction {
         return try rows.first.map { row throws(StoreError) in try ScheduleRecord(row: row) }
     }
 
-    public func schedule(_ id: UUID) async throws(StoreError) -> ScheduleRecord? {
-        let rows = try await query("SELECT \(unescaped: ScheduleRecord.columns) FROM public.job_schedules WHERE id = \(id)")
+    /// The schedule `id`; with `forUpdate`, locked until the transaction ends (a writer that
+    /// reads, changes Redis and writes back holds it throughout).
+    public func schedule(_ id: UUID, forUpdate: Bool = false) async throws(StoreError) -> ScheduleRecord? {
+        let lock = forUpdate ? " FOR UPDATE" : ""
+        let rows = try await query(
+            "SELECT \(unescaped: ScheduleRecord.columns) FROM public.job_schedules WHERE id = \(id)\(unescaped: lock)")
         return try rows.first.map { row throws(StoreError) in try ScheduleRecord(row: row) }
     }
 

@@ -45,7 +45,7 @@ struct FlowToolDispatcher: ToolDispatcher {
                 onFailure: .ignore)
         }
         do {
-            try await queue.addChildren(children, to: parent)
+            try await queue.addChildren(children, to: parent, token: run.context.token)
         } catch let error as QueueError where error.code == .wrongState {
             // An earlier attempt added them. Still running: wait for them. Otherwise (the run's
             // records of them are gone — its job was removed and added again) read each call's

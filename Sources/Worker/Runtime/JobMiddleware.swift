@@ -4,8 +4,9 @@ public import Queue
 /// the handlers and the recording of outcomes.
 ///
 /// A middleware sees the attempt as the processor does: the job's return value, or the error the
-/// processor acts on (`DelayJobError`: tried again later, no attempt used;
-/// `UnrecoverableJobError`: failed for good; any other: retried while attempts remain).
+/// processor acts on (`DelayJobError`, `RateLimitedError`, `WaitForChildren`: run again later,
+/// no attempt used; `UnrecoverableJobError`: failed for good; any other: retried while attempts
+/// remain).
 public protocol JobMiddleware: Sendable {
     func run(_ context: JobContext, next: @Sendable (JobContext) async throws -> String?) async throws -> String?
 }
@@ -28,7 +29,7 @@ enum AttemptEnding: Equatable {
     init(_ job: Job, error: (any Error)?) {
         switch error {
         case nil: self = .completed
-        case is DelayJobError: self = .delayed
+        case is DelayJobError, is RateLimitedError, is WaitForChildren: self = .delayed
         case is UnrecoverableJobError: self = .failed
         default: self = job.willRetry(afterFailureUnrecoverable: false) ? .retrying : .failed
         }
