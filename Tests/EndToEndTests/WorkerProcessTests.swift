@@ -55,8 +55,9 @@ struct WorkerProcessTests {
                 ).id
 
                 #expect(try await Self.eventually { try await queue.state(of: id) == .active })
-                // The running worker is "seen" by admins, and forgotten once it stops.
-                #expect(try await queue.workersSeen().count == 1)
+                // The running worker is "seen" by admins (its heartbeat comes with its stalled checks,
+                // which start beside its first fetch, not before it), and forgotten once it stops.
+                #expect(try await Self.eventually { try await queue.workersSeen().count == 1 })
                 worker.signal(SIGTERM)
                 let status = try await worker.waitForExit(timeout: .seconds(40))
                 #expect(status == 0, "worker exited with \(String(describing: status)): \(worker.standardError)")
