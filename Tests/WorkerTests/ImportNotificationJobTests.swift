@@ -28,19 +28,8 @@ import TestSupport
         let processors = try service.processors()
         let notifications = try #require(processors.first { $0.queue.name == QueueName.notifications }).queue
         let imports = try #require(processors.first { $0.queue.name == QueueName.imports }).queue
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await redis.run() }
-            for processor in processors { group.addTask { try await processor.run() } }
-            defer { group.cancelAll() }
-            do {
-                try await body(notifications, imports)
-            } catch {
-                for processor in processors { processor.stop() }
-                throw error
-            }
-            for processor in processors { processor.stop() }
-            let keys = try await redis.execute(RedisCommand("KEYS", [.string(prefix + ":*")]), as: [String].self)
-            if !keys.isEmpty { try await redis.execute(.del(keys)) }
+        try await NotificationJobTests.run(processors, redis: redis, queue: notifications, prefix: prefix) { _ in
+            try await body(notifications, imports)
         }
     }
 

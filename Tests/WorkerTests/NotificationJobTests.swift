@@ -66,7 +66,9 @@ import TestSupport
         try await http.shutdown()
     }
 
-    private static func run(
+    /// Runs `processors` (and the client) during `body`, then stops them and deletes the keys
+    /// under `prefix`.
+    static func run(
         _ processors: [QueueProcessor], redis: RedisClient, queue: Queue, prefix: String, _ body: @Sendable (Queue) async throws -> Void
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in

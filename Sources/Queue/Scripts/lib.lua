@@ -130,6 +130,15 @@ local function keysOf(B)
   }
 end
 
+-- Puts a job (leaving state `from`) in delayed until `due`, emitting `delayed` and telling
+-- blocked workers when it becomes due.
+local function delayJob(k, B, jobId, from, due, limit)
+  redis.call("ZADD", k.delayed, delayedScore(k.delayed, due), jobId)
+  countJobMove(B, jobId, from, "delayed")
+  emit(k.events, limit, "delayed", "jobId", jobId, "delay", due)
+  scheduleDelayedWake(k.marker, k.delayed)
+end
+
 -- Flows: moves a parent out of waiting-children to run, in its own queue (`queueKey` is that
 -- queue's "<prefix>:<queue>", as a child's `parent` field names it): delayed when it asked for a
 -- delay, else next to run by its priority. Nothing when it is not waiting for children.
@@ -142,11 +151,7 @@ local function releaseParent(queueKey, parentId, now)
   local priority = tonumber(attributes[1]) or 0
   local delay = tonumber(attributes[2]) or 0
   if delay > 0 then
-    local due = now + delay
-    redis.call("ZADD", pk.delayed, delayedScore(pk.delayed, due), parentId)
-    countJobMove(PB, parentId, "waiting-children", "delayed")
-    emit(pk.events, limit, "delayed", "jobId", parentId, "delay", due)
-    scheduleDelayedWake(pk.marker, pk.delayed)
+    delayJob(pk, PB, parentId, "waiting-children", now + delay, limit)
   else
     enqueueRunnable(pk, parentId, priority, true)
     countJobMove(PB, parentId, "waiting-children", runnableState(priority))

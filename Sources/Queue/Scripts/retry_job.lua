@@ -25,12 +25,8 @@ if ARGV[7] ~= "" then redis.call("HSET", jobKey, "stacktrace", ARGV[7]) end
 
 local delay = tonumber(ARGV[5]) or 0
 if delay > 0 then
-  local due = now + delay
   redis.call("HSET", jobKey, "delay", delay)
-  redis.call("ZADD", k.delayed, delayedScore(k.delayed, due), jobId)
-  countJobMove(B, jobId, "active", "delayed")
-  emit(k.events, limit, "delayed", "jobId", jobId, "delay", due)
-  scheduleDelayedWake(k.marker, k.delayed)
+  delayJob(k, B, jobId, "active", now + delay, limit)
 else
   promoteDueDelayed(k, B, now, limit)
   local fields = redis.call("HMGET", jobKey, "priority", "opts")
