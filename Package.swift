@@ -66,7 +66,7 @@ let package = Package(
                 .copy("Scripts/admin_queue.lua"), .copy("Scripts/scheduler_upsert.lua"), .copy("Scripts/scheduler_advance.lua"),
                 .copy("Scripts/scheduler_remove.lua"), .copy("Scripts/cancel_job.lua"),
                 .copy("Scripts/hold_queue.lua"), .copy("Scripts/add_flow.lua"),
-                .copy("Scripts/wait_for_children.lua"),
+                .copy("Scripts/wait_for_children.lua"), .copy("Scripts/tenant_admin.lua"),
             ],
             swiftSettings: swiftSettings
         ),

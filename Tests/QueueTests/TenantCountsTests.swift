@@ -38,8 +38,10 @@ struct TenantCountsTests {
         try #require(try await queue.fetch(FetchOptions(token: token, lockDuration: lock)).job)
     }
 
-    @Test func countsFollowEveryMove() async throws {
+    @Test(arguments: [false, true])
+    func countsFollowEveryMove(fair: Bool) async throws {
         try await QueueTesting.withQueue { queue in
+            if fair { try await queue.makeFair() }
             func add(_ tenant: String?, _ options: JobOptions = .init()) async throws -> String {
                 var options = options
                 options.tenantID = tenant

@@ -27,8 +27,9 @@ extension Queue {
             RedisCommand("ZCARD", [.string(keys.failed)], keyArguments: 0..<1),
             RedisCommand("ZCARD", [.string(keys.waitingChildren)], keyArguments: 0..<1),
             RedisCommand("HEXISTS", [.string(keys.meta), "paused"], keyArguments: 0..<1),
+            RedisCommand("HGET", [.string(keys.meta), "fair"], keyArguments: 0..<1),
         ])
-        let numbers = try replies.map { try Int(fromRESP: $0) }
+        let numbers = try replies.dropLast().map { try Int(fromRESP: $0) }
         var counts = Counts()
         counts.waiting = numbers[0] + numbers[1]
         counts.active = numbers[2]
@@ -38,6 +39,12 @@ extension Queue {
         counts.failed = numbers[6]
         counts.waitingChildren = numbers[7]
         counts.paused = numbers[8] == 1
+        if try String?(fromRESP: replies[9]) == "1" {
+            // A fair queue's tenants' jobs are waiting (or prioritized) in their own sets.
+            let queued = try await fairQueued()
+            counts.waiting += queued.waiting
+            counts.prioritized += queued.prioritized
+        }
         return counts
     }
 
@@ -77,10 +84,18 @@ extension Queue {
             RedisCommand("LPOS", [.string(keys.wait), .string(id)], keyArguments: 0..<1),
             RedisCommand("LPOS", [.string(keys.legacyPaused), .string(id)], keyArguments: 0..<1),
             RedisCommand("ZSCORE", [.string(keys.waitingChildren), .string(id)], keyArguments: 0..<1),
+            RedisCommand("HGET", [.string(keys.job(id)), "tid"], keyArguments: 0..<1),
         ])
         let states: [JobState] = [.completed, .failed, .delayed, .prioritized, .active, .waiting, .waiting, .waitingChildren]
         for (reply, state) in zip(replies, states) where reply.value != .null && !reply.isError {
             return state
+        }
+        // A fair queue keeps a tenant's runnable jobs in its own set, scored like `prioritized`.
+        if let tenant = try? String?(fromRESP: replies[8]), !tenant.isEmpty,
+            let score = try await redis.execute(
+                RedisCommand("ZSCORE", [.string(keys.fairQueued(tenant)), .string(id)], keyArguments: 0..<1), as: Double?.self)
+        {
+            return score >= 4_294_967_296 ? .prioritized : .waiting
         }
         return .unknown
     }

@@ -19,6 +19,7 @@ struct QueueScripts: Sendable {
     let holdQueue: RedisScript
     let addFlow: RedisScript
     let waitForChildren: RedisScript
+    let tenantAdmin: RedisScript
 
     /// Loaded once per process.
     static let shared: Result<QueueScripts, QueueError> = Result { () throws(QueueError) -> QueueScripts in
@@ -34,7 +35,8 @@ struct QueueScripts: Sendable {
                 adminJob: try script("admin_job"), adminQueue: try script("admin_queue"),
                 schedulerUpsert: try script("scheduler_upsert"), schedulerAdvance: try script("scheduler_advance"),
                 schedulerRemove: try script("scheduler_remove"), cancelJob: try script("cancel_job"),
-                holdQueue: try script("hold_queue"), addFlow: try script("add_flow"), waitForChildren: try script("wait_for_children"))
+                holdQueue: try script("hold_queue"), addFlow: try script("add_flow"), waitForChildren: try script("wait_for_children"),
+                tenantAdmin: try script("tenant_admin"))
         } catch {
             throw QueueError(.scriptsMissing, "\(error)")
         }

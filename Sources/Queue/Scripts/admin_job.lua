@@ -24,7 +24,7 @@ end
 if action == "promote" then
   if redis.call("ZREM", k.delayed, jobId) == 0 then return -3 end
   local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
-  enqueueRunnable(k, jobId, priority, false)
+  enqueueRunnable(k, B, jobId, priority, false, nil)
   countJobMove(B, jobId, "delayed", runnableState(priority))
   redis.call("HSET", jobKey, "delay", 0)
   wakeUnlessPaused()
@@ -39,16 +39,20 @@ elseif action == "retry" then
   redis.call("HDEL", jobKey, "finishedOn", "processedOn", "failedReason", "returnvalue", "stacktrace", "defa", "stc", "cxl")
   redis.call("HSET", jobKey, "atm", 0, "ats", 0)
   local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
-  enqueueRunnable(k, jobId, priority, false)
+  enqueueRunnable(k, B, jobId, priority, false, nil)
   countJobMove(B, jobId, previous, runnableState(priority))
   wakeUnlessPaused()
   emit(k.events, limit, "waiting", "jobId", jobId, "prev", previous)
   return 0
 elseif action == "remove" then
   if redis.call("EXISTS", jobKey .. ":lock") == 1 then return -4 end
-  local previous = "unknown"
-  if redis.call("LREM", k.wait, 0, jobId) > 0 then previous = "waiting"
-  elseif redis.call("LREM", k.active, 0, jobId) > 0 then previous = "active"
+  local previous = fairDequeue(k, B, jobId) or "unknown"
+  if previous ~= "unknown" then
+    -- taken out of its tenant's turn (fair queue)
+  elseif redis.call("LREM", k.wait, 0, jobId) > 0 then previous = "waiting"
+  elseif redis.call("LREM", k.active, 0, jobId) > 0 then
+    previous = "active"
+    leaveActive(k, B, jobId)
   elseif redis.call("ZREM", k.prioritized, jobId) > 0 then previous = "prioritized"
   elseif redis.call("ZREM", k.delayed, jobId) > 0 then previous = "delayed"
   elseif redis.call("ZREM", KEYS[11], jobId) > 0 then previous = "completed"

@@ -18,6 +18,23 @@ local now = tonumber(ARGV[3])
 local batch = tonumber(ARGV[5]) or 1000
 local limit = maxEvents(k.meta)
 
+-- Deletes up to `budget` jobs from the tenants' sets of a fair queue; returns how many, and
+-- whether any remain.
+local function deleteFairQueued(budget)
+  local deleted, remain = 0, false
+  for _, name in ipairs(redis.call("SMEMBERS", B .. "fair:tenants")) do
+    local queued = B .. "fq:" .. name
+    local ids = redis.call("ZRANGE", queued, 0, budget - deleted - 1)
+    for _, jobId in ipairs(ids) do
+      redis.call("ZREM", queued, jobId)
+      deleteJob(B, jobId, false, runnableState(tonumber(redis.call("HGET", B .. jobId, "priority")) or 0))
+    end
+    deleted = deleted + #ids
+    if redis.call("ZCARD", queued) > 0 then remain = true end
+  end
+  return deleted, remain
+end
+
 local function moveToWait(setKey, previous)
   local ids = redis.call("ZRANGE", setKey, 0, batch - 1)
   for _, jobId in ipairs(ids) do
@@ -30,7 +47,7 @@ local function moveToWait(setKey, previous)
       redis.call("HSET", jobKey, "delay", 0)
     end
     local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
-    enqueueRunnable(k, jobId, priority, false)
+    enqueueRunnable(k, B, jobId, priority, false, nil)
     countJobMove(B, jobId, previous, runnableState(priority))
     emit(k.events, limit, "waiting", "jobId", jobId, "prev", previous)
   end
@@ -102,9 +119,12 @@ elseif action == "drain" then
     end
     handled = handled + #ids
   end
+  local fairDeleted, fairRemain = deleteFairQueued(batch)
+  handled = handled + fairDeleted
   local more = 0
   if redis.call("LLEN", k.wait) + redis.call("LLEN", KEYS[18]) + redis.call("ZCARD", k.prioritized) > 0 then more = 1 end
   if ARGV[7] == "1" and redis.call("ZCARD", k.delayed) > 0 then more = 1 end
+  if fairRemain then more = 1 end
   if more == 0 and ARGV[7] == "1" then redis.call("DEL", k.marker) end
   return { handled, more, {} }
 elseif action == "obliterate" then
@@ -120,6 +140,9 @@ elseif action == "obliterate" then
     budget = budget - #ids
     if budget <= 0 then return { batch, 1, {} } end
   end
+  local fairDeleted, fairRemain = deleteFairQueued(budget)
+  budget = budget - fairDeleted
+  if fairRemain or budget <= 0 then return { batch - math.max(budget, 0), 1, {} } end
   -- Job schedulers: members are scheduler ids, not job ids; their settings live in B.."repeat:"..id.
   local schedulers = redis.call("ZRANGE", KEYS[19], 0, budget - 1)
   for _, id in ipairs(schedulers) do
@@ -141,8 +164,10 @@ elseif action == "obliterate" then
   -- Everything else of the queue: counters, markers, events, metrics, limiter, dedup keys and the
   -- tenant index and counts (under B, found by pattern: obliterate is rare and batched).
   redis.call("DEL", k.events, k.meta, k.pc, k.marker, k.limiter, k.stalled, KEYS[14], KEYS[15],
-    KEYS[16], KEYS[16] .. ":data", KEYS[17], KEYS[17] .. ":data", B .. "priority", B .. "delay")
-  for _, pattern in ipairs({ B .. "de:*", B .. "dn:*", B .. "ti:*", B .. "tc:*" }) do
+    KEYS[16], KEYS[16] .. ":data", KEYS[17], KEYS[17] .. ":data", B .. "priority", B .. "delay",
+    B .. "fair:ready", B .. "fair:parked", B .. "fair:vt", B .. "fair:seq", B .. "fair:tenants")
+  for _, pattern in ipairs({ B .. "de:*", B .. "dn:*", B .. "ti:*", B .. "tc:*", B .. "fq:*", B .. "fa:*",
+    B .. "fl:*", B .. "tl:*" }) do
     local cursor = "0"
     repeat
       local page = redis.call("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)

@@ -106,12 +106,12 @@ end
 if ARGV[12] == "1" then
   local next = fetchNextJob(k, B, now, token, tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15]), ARGV[16], limit)
   if next[2] ~= 0 then return next end
-  if redis.call("LLEN", k.wait) == 0 and redis.call("LLEN", k.active) == 0 and redis.call("ZCARD", k.prioritized) == 0 then
+  if redis.call("LLEN", k.active) == 0 and not hasRunnable(k, B) then
     emit(k.events, limit, "drained")
   end
   return next
 end
-if redis.call("LLEN", k.wait) == 0 and redis.call("LLEN", k.active) == 0 and redis.call("ZCARD", k.prioritized) == 0 then
+if redis.call("LLEN", k.active) == 0 and not hasRunnable(k, B) then
   emit(k.events, limit, "drained")
 end
 return 0

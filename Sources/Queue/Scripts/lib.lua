@@ -69,9 +69,100 @@ local function pushPrioritized(prioritizedKey, counterKey, jobId, priority)
   redis.call("ZADD", prioritizedKey, priority * PRIORITY_SHIFT + (counter % PRIORITY_SHIFT), jobId)
 end
 
--- Puts a runnable job where workers take it: prioritized by priority, else the wait list
--- (LPUSH = back of the FIFO; RPUSH = next to run).
-local function enqueueRunnable(k, jobId, priority, toFront)
+-- Fair queues (our extension; meta field `fair` = "1"). A tenant's runnable jobs live apart in
+-- B.."fq:"..tenant, a ZSET scored like `prioritized` (plain jobs by sequence, a LIFO job below
+-- every plain one, a priority p at p * 2^32 + sequence), so priorities still order a tenant's own
+-- jobs. Workers serve tenants by stride scheduling: B.."fair:ready" scores each tenant with
+-- runnable jobs by its pass; a fetch takes the lowest pass, and the served tenant's pass grows by
+-- 1 / weight. A tenant that gets a runnable job joins at the virtual time B.."fair:vt" (the pass
+-- last served), so it waits at most one job of each other tenant. Jobs without a tenant stay in
+-- wait/prioritized (any BullMQ producer can add them) and take turns as the tenant "".
+-- A tenant that may not run now is parked in B.."fair:parked" instead: scored by when its rate
+-- limit ends, or FAIR_HELD (at its concurrency limit, until one of its jobs leaves active), or
+-- FAIR_PAUSED (paused by an admin). B.."fa:"..tenant is the set of its active jobs, B.."fl:"..tenant
+-- its rate-limit window, B.."tl:"..tenant its settings (weight, concurrency, rateMax,
+-- rateDuration, paused; queue defaults in meta as fair.concurrency, fair.rateMax,
+-- fair.rateDuration), B.."fair:tenants" every tenant seen (for listings).
+local FAIR_HELD = 4503599627370496    -- 2^52: after any time in ms
+local FAIR_PAUSED = 9007199254740992  -- 2^53
+local fairQueues = {}
+
+local function isFair(k)
+  local fair = fairQueues[k.meta]
+  if fair == nil then
+    fair = redis.call("HGET", k.meta, "fair") == "1"
+    fairQueues[k.meta] = fair
+  end
+  return fair
+end
+
+local function fairVirtualTime(B)
+  return tonumber(redis.call("GET", B .. "fair:vt")) or 0
+end
+
+-- A tenant with runnable jobs takes its turn from now on, unless it is parked.
+local function fairJoin(B, tenant)
+  if redis.call("ZSCORE", B .. "fair:parked", tenant) then return end
+  redis.call("ZADD", B .. "fair:ready", "NX", fairVirtualTime(B), tenant)
+end
+
+local function fairEnqueue(B, jobId, priority, toFront, tenant)
+  local sequence = redis.call("INCR", B .. "fair:seq") % PRIORITY_SHIFT
+  local score = sequence
+  if priority > 0 then
+    score = priority * PRIORITY_SHIFT + sequence
+  elseif toFront then
+    score = -sequence
+  end
+  local queued = B .. "fq:" .. tenant
+  redis.call("ZADD", queued, score, jobId)
+  if redis.call("ZCARD", queued) == 1 then
+    redis.call("SADD", B .. "fair:tenants", tenant)
+    fairJoin(B, tenant)
+  end
+end
+
+-- Takes a parked tenant back into the rotation (its turn decides again whether it may run).
+local function fairUnpark(B, tenant)
+  if redis.call("ZREM", B .. "fair:parked", tenant) == 1 and redis.call("ZCARD", B .. "fq:" .. tenant) > 0 then
+    redis.call("ZADD", B .. "fair:ready", "NX", fairVirtualTime(B), tenant)
+  end
+end
+
+-- Drops the ids of a tenant's active set that are not active any more (a path that moved a job
+-- out of active without leaveActive), and returns how many remain.
+local function fairRunning(k, B, tenant)
+  local running = B .. "fa:" .. tenant
+  for _, jobId in ipairs(redis.call("SMEMBERS", running)) do
+    if not redis.call("LPOS", k.active, jobId) then redis.call("SREM", running, jobId) end
+  end
+  return redis.call("SCARD", running)
+end
+
+-- A job of a fair queue left active (finished, retried, stalled, waiting for children, removed):
+-- its tenant's slot is free, and a tenant held at its concurrency limit takes turns again.
+local function leaveActive(k, B, jobId)
+  if not isFair(k) then return end
+  local tenant = redis.call("HGET", B .. jobId, "tid")
+  if not tenant or tenant == "" then return end
+  if redis.call("SREM", B .. "fa:" .. tenant, jobId) == 1
+    and tonumber(redis.call("ZSCORE", B .. "fair:parked", tenant)) == FAIR_HELD then
+    fairUnpark(B, tenant)
+    if redis.call("HEXISTS", k.meta, "paused") == 0 then wakeWorkers(k.marker) end
+  end
+end
+
+-- Puts a runnable job where workers take it: in a fair queue a tenant's job goes to its tenant's
+-- set; otherwise prioritized by priority, else the wait list (LPUSH = back of the FIFO; RPUSH =
+-- next to run). `tenant`: the job's tenant when the caller knows it, else nil (read here).
+local function enqueueRunnable(k, B, jobId, priority, toFront, tenant)
+  if isFair(k) then
+    if tenant == nil then tenant = redis.call("HGET", B .. jobId, "tid") end
+    if tenant and tenant ~= "" then
+      fairEnqueue(B, jobId, priority, toFront, tenant)
+      return
+    end
+  end
   if priority > 0 then
     pushPrioritized(k.prioritized, k.pc, jobId, priority)
   elseif toFront then
@@ -112,13 +203,32 @@ local function promoteDueDelayed(k, B, now, limit)
   for _, jobId in ipairs(due) do
     redis.call("ZREM", k.delayed, jobId)
     local jobKey = B .. jobId
-    local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
-    enqueueRunnable(k, jobId, priority, false)
+    local fields = redis.call("HMGET", jobKey, "priority", "tid")
+    local priority = tonumber(fields[1]) or 0
+    enqueueRunnable(k, B, jobId, priority, false, fields[2] or "")
     countJobMove(B, jobId, "delayed", runnableState(priority))
     redis.call("HSET", jobKey, "delay", 0)
     emit(k.events, limit, "waiting", "jobId", jobId, "prev", "delayed")
   end
   if not pausedOrMaxed(k.meta, k.active) then wakeWorkers(k.marker) end
+end
+
+-- Whether any job waits to run (in a fair queue: in any tenant's turn, parked ones included).
+local function hasRunnable(k, B)
+  if redis.call("LLEN", k.wait) > 0 or redis.call("ZCARD", k.prioritized) > 0 then return true end
+  return isFair(k) and redis.call("ZCARD", B .. "fair:ready") + redis.call("ZCARD", B .. "fair:parked") > 0
+end
+
+-- The stalled check's look at tenants held at their concurrency limit: a slot freed by a path that
+-- did not release it (a job deleted while active) lets the tenant take turns again.
+local function fairRecheckHeld(k, B)
+  if not isFair(k) then return end
+  local held = string.format("%.0f", FAIR_HELD)
+  local default = tonumber(redis.call("HGET", k.meta, "fair.concurrency"))
+  for _, tenant in ipairs(redis.call("ZRANGEBYSCORE", B .. "fair:parked", held, held, "LIMIT", 0, 1000)) do
+    local concurrency = tonumber(redis.call("HGET", B .. "tl:" .. tenant, "concurrency")) or default
+    if not concurrency or concurrency <= 0 or fairRunning(k, B, tenant) < concurrency then fairUnpark(B, tenant) end
+  end
 end
 
 -- The shared key table of the queue whose keys start with B (flows reach other queues' keys).
@@ -147,13 +257,13 @@ local function releaseParent(queueKey, parentId, now)
   if redis.call("ZREM", PB .. "waiting-children", parentId) == 0 then return end
   local pk = keysOf(PB)
   local limit = maxEvents(pk.meta)
-  local attributes = redis.call("HMGET", PB .. parentId, "priority", "delay")
+  local attributes = redis.call("HMGET", PB .. parentId, "priority", "delay", "tid")
   local priority = tonumber(attributes[1]) or 0
   local delay = tonumber(attributes[2]) or 0
   if delay > 0 then
     delayJob(pk, PB, parentId, "waiting-children", now + delay, limit)
   else
-    enqueueRunnable(pk, parentId, priority, true)
+    enqueueRunnable(pk, PB, parentId, priority, true, attributes[3] or "")
     countJobMove(PB, parentId, "waiting-children", runnableState(priority))
     emit(pk.events, limit, "waiting", "jobId", parentId, "prev", "waiting-children")
     if not pausedOrMaxed(pk.meta, pk.active) then wakeWorkers(pk.marker) end
@@ -217,6 +327,16 @@ local function deleteJob(B, jobId, finished, state)
     jobKey .. ":processed", jobKey .. ":failed", jobKey .. ":unsuccessful")
 end
 
+-- Takes a fair queue's runnable job out of its tenant's set; returns the state it left
+-- ("waiting" or "prioritized"), or nil when it was not there.
+local function fairDequeue(k, B, jobId)
+  if not isFair(k) then return nil end
+  local fields = redis.call("HMGET", B .. jobId, "tid", "priority")
+  if not fields[1] or fields[1] == "" then return nil end
+  if redis.call("ZREM", B .. "fq:" .. fields[1], jobId) == 0 then return nil end
+  return runnableState(tonumber(fields[2]) or 0)
+end
+
 -- Removes a job that has not started (delayed, prioritized, waiting, or a flow's parent waiting
 -- for its children, which run on), emitting `removed`; returns the state it left, or nil when it
 -- was in none of them (running, finished or gone).
@@ -226,24 +346,125 @@ local function removePendingJob(k, B, jobId, limit)
     state = "delayed"
   elseif redis.call("ZREM", k.prioritized, jobId) == 1 then
     state = "prioritized"
-  elseif redis.call("LREM", k.wait, 1, jobId) == 1 then
-    state = "waiting"
-  elseif redis.call("ZREM", B .. "waiting-children", jobId) == 1 then
-    state = "waiting-children"
   else
-    return nil
+    state = fairDequeue(k, B, jobId)
+    if not state and redis.call("LREM", k.wait, 1, jobId) == 1 then state = "waiting" end
+    if not state and redis.call("ZREM", B .. "waiting-children", jobId) == 1 then state = "waiting-children" end
+    if not state then return nil end
   end
   deleteJob(B, jobId, false, state)
   emit(k.events, limit, "removed", "jobId", jobId, "prev", state)
   return state
 end
 
+-- The next job of a fair queue's tenant "" (jobs without a tenant, in wait or prioritized):
+-- moved to active; returns its id and the state it left, or nil.
+local function takeShared(k)
+  local jobId = redis.call("RPOPLPUSH", k.wait, k.active)
+  if jobId then return jobId, "waiting" end
+  local popped = redis.call("ZPOPMIN", k.prioritized)
+  if not popped[1] then
+    redis.call("DEL", k.pc)
+    return nil
+  end
+  redis.call("LPUSH", k.active, popped[1])
+  return popped[1], "prioritized"
+end
+
+-- Whether a tenant may start a job now; if not, parks it (paused, held at its concurrency limit,
+-- or until its rate-limit window ends). `settings`: its tl hash values; `defaults`: the queue's.
+local function fairMayRun(k, B, tenant, now, settings, defaults)
+  local parked = B .. "fair:parked"
+  local until_ = nil
+  local concurrency = tonumber(settings[2]) or defaults[1]
+  local rateMax = tonumber(settings[3]) or defaults[2]
+  local window = B .. "fl:" .. tenant
+  if settings[5] then
+    until_ = FAIR_PAUSED
+  elseif concurrency and concurrency > 0 and redis.call("SCARD", B .. "fa:" .. tenant) >= concurrency
+    and fairRunning(k, B, tenant) >= concurrency then
+    until_ = FAIR_HELD
+  elseif rateMax and rateMax > 0 then
+    local ttl = redis.call("PTTL", window)
+    if ttl > 0 and (tonumber(redis.call("GET", window)) or 0) >= rateMax then until_ = now + ttl end
+  end
+  if not until_ then return true end
+  redis.call("ZREM", B .. "fair:ready", tenant)
+  redis.call("ZADD", parked, until_, tenant)
+  return false
+end
+
+-- Picks the next job of a fair queue by the tenants' turns (see the notes on fair queues above)
+-- and moves it to active; returns its id, the state it left and its tenant (nil for ""), or nil.
+-- `defaults`: the queue's per-tenant { concurrency, rateMax, rateDuration } from meta.
+local function fairTake(k, B, now, defaults)
+  local ready = B .. "fair:ready"
+  for _, tenant in ipairs(redis.call("ZRANGEBYSCORE", B .. "fair:parked", "-inf", now, "LIMIT", 0, 100)) do
+    fairUnpark(B, tenant)
+  end
+  if redis.call("LLEN", k.wait) > 0 or redis.call("ZCARD", k.prioritized) > 0 then
+    redis.call("ZADD", ready, "NX", fairVirtualTime(B), "")
+  end
+  for _ = 1, 100 do
+    local head = redis.call("ZRANGE", ready, 0, 0, "WITHSCORES")
+    if not head[1] then return nil end
+    local tenant, pass = head[1], tonumber(head[2])
+    redis.call("SET", B .. "fair:vt", head[2])
+    if tenant == "" then
+      local jobId, from = takeShared(k)
+      if jobId then
+        redis.call("ZADD", ready, "XX", pass + 1, "")
+        return jobId, from, nil
+      end
+      redis.call("ZREM", ready, "")
+    else
+      local settings = redis.call("HMGET", B .. "tl:" .. tenant, "weight", "concurrency", "rateMax", "rateDuration", "paused")
+      if fairMayRun(k, B, tenant, now, settings, defaults) then
+        local queued = B .. "fq:" .. tenant
+        local popped = redis.call("ZPOPMIN", queued)
+        if popped[1] then
+          local jobId = popped[1]
+          redis.call("LPUSH", k.active, jobId)
+          local rateMax = tonumber(settings[3]) or defaults[2]
+          local rateDuration = tonumber(settings[4]) or defaults[3]
+          if rateMax and rateMax > 0 and rateDuration and rateDuration > 0 then
+            local window = B .. "fl:" .. tenant
+            if redis.call("INCR", window) == 1 then redis.call("PEXPIRE", window, rateDuration) end
+          end
+          if redis.call("ZCARD", queued) == 0 then
+            redis.call("ZREM", ready, tenant)
+          else
+            local weight = tonumber(settings[1]) or 1
+            if weight <= 0 then weight = 1 end
+            redis.call("ZADD", ready, "XX", pass + 1 / weight, tenant)
+          end
+          local from = "waiting"
+          if tonumber(popped[2]) >= PRIORITY_SHIFT then from = "prioritized" end
+          return jobId, from, tenant
+        end
+        redis.call("ZREM", ready, tenant)
+      end
+    end
+  end
+  return nil
+end
+
+-- When the first parked tenant's rate-limit window ends (ms), or nil.
+local function fairNextDue(B)
+  local first = redis.call("ZRANGEBYSCORE", B .. "fair:parked", "-inf", "(" .. string.format("%.0f", FAIR_HELD),
+    "WITHSCORES", "LIMIT", 0, 1)
+  if first[2] then return tonumber(first[2]) end
+  return nil
+end
+
 -- Hands the next runnable job to a worker: promotes due delayed jobs, honours pause, global
--- concurrency and the rate limiter, takes wait before prioritized, locks the job.
+-- concurrency and the rate limiter, takes wait before prioritized (in a fair queue: the next
+-- tenant's turn), locks the job.
 -- Returns { flat job hash | 0, jobId | 0, rateLimitTtlMs, nextDelayedDueMs }.
 local function fetchNextJob(k, B, now, token, lockDuration, limiterMax, limiterDuration, workerName, limit)
   promoteDueDelayed(k, B, now, limit)
-  local meta = redis.call("HMGET", k.meta, "paused", "concurrency", "max", "duration")
+  local meta = redis.call("HMGET", k.meta, "paused", "concurrency", "max", "duration", "fair",
+    "fair.concurrency", "fair.rateMax", "fair.rateDuration")
   local max = tonumber(meta[3]) or limiterMax
   local duration = limiterDuration
   if not duration or duration <= 0 then duration = tonumber(meta[4]) or 0 end
@@ -260,19 +481,15 @@ local function fetchNextJob(k, B, now, token, lockDuration, limiterMax, limiterD
   if concurrency and concurrency > 0 and redis.call("LLEN", k.active) >= concurrency then
     return { 0, 0, 0, 0 }
   end
+  local fair = meta[5] == "1"
+  local defaults = { tonumber(meta[6]), tonumber(meta[7]), tonumber(meta[8]) }
 
   for _ = 1, 10 do
-    local from = "waiting"
-    local jobId = redis.call("RPOPLPUSH", k.wait, k.active)
-    if not jobId then
-      from = "prioritized"
-      local popped = redis.call("ZPOPMIN", k.prioritized)
-      if popped[1] then
-        jobId = popped[1]
-        redis.call("LPUSH", k.active, jobId)
-      else
-        redis.call("DEL", k.pc)
-      end
+    local jobId, from, tenant
+    if fair then
+      jobId, from, tenant = fairTake(k, B, now, defaults)
+    else
+      jobId, from = takeShared(k)
     end
     if not jobId then break end
     local jobKey = B .. jobId
@@ -280,6 +497,7 @@ local function fetchNextJob(k, B, now, token, lockDuration, limiterMax, limiterD
       -- A legacy marker entry or an id whose hash is gone: drop it and look again.
       redis.call("LREM", k.active, 1, jobId)
     else
+      if tenant then redis.call("SADD", B .. "fa:" .. tenant, jobId) end
       if limited and redis.call("HEXISTS", jobKey, "defa") == 0 then
         if redis.call("INCR", k.limiter) == 1 then redis.call("PEXPIRE", k.limiter, duration) end
       end
@@ -296,9 +514,14 @@ local function fetchNextJob(k, B, now, token, lockDuration, limiterMax, limiterD
       return { redis.call("HGETALL", jobKey), jobId, 0, 0 }
     end
   end
+  local due = nil
   local first = redis.call("ZRANGE", k.delayed, 0, 0, "WITHSCORES")
-  if first[2] then return { 0, 0, 0, math.floor(tonumber(first[2]) / DELAY_SLOTS) } end
-  return { 0, 0, 0, 0 }
+  if first[2] then due = math.floor(tonumber(first[2]) / DELAY_SLOTS) end
+  if fair then
+    local tenantDue = fairNextDue(B)
+    if tenantDue and (not due or tenantDue < due) then due = tenantDue end
+  end
+  return { 0, 0, 0, due or 0 }
 end
 
 -- Takes an active job back from its worker: checks and deletes the lock (unless token is "0"),
@@ -317,6 +540,7 @@ local function releaseActiveJob(k, jobKey, jobId, token)
   end
   redis.call("SREM", k.stalled, jobId)
   if redis.call("LREM", k.active, -1, jobId) == 0 then return -3 end
+  leaveActive(k, string.sub(jobKey, 1, #jobKey - #jobId), jobId)
   return nil
 end
 
@@ -401,10 +625,10 @@ local function addJob(k, B, counter, timestamp, A, i, limit, fifo, extra)
     scheduleDelayedWake(k.marker, k.delayed)
   else
     countTenantMove(B, tenant, nil, runnableState(priority))
-    if priority == 0 and not lifo then
+    if priority == 0 and not lifo and (tenant == "" or not isFair(k)) then
       fifo[#fifo + 1] = jobId
     else
-      enqueueRunnable(k, jobId, priority, lifo)
+      enqueueRunnable(k, B, jobId, priority, lifo, tenant)
     end
     emit(k.events, limit, "waiting", "jobId", jobId)
     wake = true

@@ -17,7 +17,7 @@ else
   redis.call("HDEL", k.meta, "paused")
   -- Oldest first, to the back of wait: the legacy jobs keep their order behind the current ones.
   while redis.call("RPOPLPUSH", KEYS[11], k.wait) do end
-  if redis.call("LLEN", k.wait) > 0 or redis.call("ZCARD", k.prioritized) > 0 then
+  if hasRunnable(k, string.sub(k.meta, 1, #k.meta - #"meta")) then
     wakeWorkers(k.marker)
   else
     scheduleDelayedWake(k.marker, k.delayed)

@@ -1,6 +1,7 @@
 --[[
   The two-phase stalled check (BullMQ's moveStalledJobsToWait), at most once per interval across
-  all workers.
+  all workers. In a fair queue a recovered job frees its tenant's slot and goes to the front of
+  its tenant's turn; tenants held at their concurrency limit are checked again.
 
   KEYS: 1-10 the shared queue keys, 11 stalled-check mutex
   ARGV: 1 B, 2 max stalled count, 3 now ms, 4 stalled interval ms
@@ -30,7 +31,13 @@ for _, jobId in ipairs(suspects) do
         redis.call("HSET", jobKey, "defa", "job stalled more than allowable limit")
         table.insert(doomed, jobId)
       end
-      redis.call("RPUSH", k.wait, jobId)
+      leaveActive(k, B, jobId)
+      local tenant = isFair(k) and redis.call("HGET", jobKey, "tid")
+      if tenant and tenant ~= "" then
+        fairEnqueue(B, jobId, 0, true, tenant)
+      else
+        redis.call("RPUSH", k.wait, jobId)
+      end
       countJobMove(B, jobId, "active", "waiting")
       emit(k.events, limit, "waiting", "jobId", jobId, "prev", "active")
       emit(k.events, limit, "stalled", "jobId", jobId)
@@ -39,6 +46,7 @@ for _, jobId in ipairs(suspects) do
     end
   end
 end
+fairRecheckHeld(k, B)
 if wake and not pausedOrMaxed(k.meta, k.active) then wakeWorkers(k.marker) end
 
 local active = redis.call("LRANGE", k.active, 0, -1)

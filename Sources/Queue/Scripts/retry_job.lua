@@ -32,7 +32,7 @@ else
   local fields = redis.call("HMGET", jobKey, "priority", "opts")
   local priority = tonumber(fields[1]) or 0
   local lifo = fields[2] and string.find(fields[2], '"lifo":true', 1, true) ~= nil
-  enqueueRunnable(k, jobId, priority, lifo)
+  enqueueRunnable(k, B, jobId, priority, lifo, nil)
   countJobMove(B, jobId, "active", runnableState(priority))
   if not pausedOrMaxed(k.meta, k.active) then wakeWorkers(k.marker) end
   emit(k.events, limit, "waiting", "jobId", jobId, "prev", "active")

@@ -27,7 +27,7 @@ if redis.call("EXISTS", jobKey .. ":dependencies") == 1 and redis.call("EXISTS",
   return "waiting-children"
 end
 local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
-enqueueRunnable(k, jobId, priority, true)
+enqueueRunnable(k, B, jobId, priority, true, nil)
 countJobMove(B, jobId, "active", runnableState(priority))
 emit(k.events, limit, "waiting", "jobId", jobId, "prev", "active")
 if not pausedOrMaxed(k.meta, k.active) then wakeWorkers(k.marker) end

@@ -1,0 +1,174 @@
+--[[
+  Fair queues and per-tenant control (our extension; the keys are described in lib.lua above
+  fairEnqueue): make a queue fair or FIFO, set a tenant's weight and limits, pause and resume one
+  tenant, purge a tenant's pending jobs, list a fair queue's tenants, count its queued jobs.
+
+  KEYS: 1-10 the shared queue keys
+  ARGV: 1 B, 2 action, 3 tenant ("" for queue-wide actions), then by action:
+        "configure": 4 fair "1"/"0", 5 default concurrency, 6 default rate max, 7 default rate
+                     duration ms ("" leaves no default), 8 batch (jobs moved back per call)
+        "limits": 4 weight, 5 concurrency, 6 rate max, 7 rate duration ms ("" clears the field)
+        "pause" | "resume": nothing more
+        "purge": 4 offset into the tenant index (newest first), 5 batch, 6 include delayed "1"/"0"
+        "tenants": 4 at most this many tenants
+        "queued": nothing more
+  Returns: configure: { jobs moved back to wait, 1 if more remain }; limits/pause/resume: 0;
+           purge: { removed count, next offset or -1 when done, removed ids };
+           tenants: flat rows of 9 values per tenant: tenant, queued, running, parked
+             ("" | "paused" | "held" | "rate-limited"), parked until ms, weight, concurrency,
+             rate max, rate duration (settings "" when unset);
+           queued: { waiting, prioritized } in tenants' sets.
+]]
+local k = queueKeys()
+local B = ARGV[1]
+local action = ARGV[2]
+local tenant = ARGV[3]
+local limit = maxEvents(k.meta)
+
+-- HSET a field when the value is given, HDEL it when "".
+local function setOrClear(key, field, value)
+  if value == "" then
+    redis.call("HDEL", key, field)
+  else
+    redis.call("HSET", key, field, value)
+  end
+end
+
+local function wakeUnlessPaused()
+  if not pausedOrMaxed(k.meta, k.active) then wakeWorkers(k.marker) end
+end
+
+-- Tenants that have (or had) jobs in the fair sets.
+local function knownTenants()
+  local tenants = redis.call("SMEMBERS", B .. "fair:tenants")
+  table.sort(tenants)
+  return tenants
+end
+
+if action == "configure" then
+  setOrClear(k.meta, "fair.concurrency", ARGV[5])
+  setOrClear(k.meta, "fair.rateMax", ARGV[6])
+  setOrClear(k.meta, "fair.rateDuration", ARGV[7])
+  if ARGV[4] == "1" then
+    redis.call("HSET", k.meta, "fair", "1")
+    return { 0, 0 }
+  end
+  -- Back to FIFO: new jobs go to wait at once; the tenants' sets move back in batches, each
+  -- tenant's jobs in their order.
+  redis.call("HSET", k.meta, "fair", "0")
+  fairQueues[k.meta] = false
+  local budget = tonumber(ARGV[8]) or 1000
+  local moved = 0
+  for _, name in ipairs(knownTenants()) do
+    local queued = B .. "fq:" .. name
+    local ids = redis.call("ZRANGE", queued, 0, budget - moved - 1)
+    for _, jobId in ipairs(ids) do
+      redis.call("ZREM", queued, jobId)
+      local priority = tonumber(redis.call("HGET", B .. jobId, "priority")) or 0
+      enqueueRunnable(k, B, jobId, priority, false, "")
+    end
+    moved = moved + #ids
+    if moved >= budget then
+      wakeUnlessPaused()
+      return { moved, 1 }
+    end
+  end
+  redis.call("DEL", B .. "fair:ready", B .. "fair:parked", B .. "fair:vt", B .. "fair:seq")
+  if moved > 0 then wakeUnlessPaused() end
+  return { moved, 0 }
+elseif action == "limits" then
+  local key = B .. "tl:" .. tenant
+  setOrClear(key, "weight", ARGV[4])
+  setOrClear(key, "concurrency", ARGV[5])
+  setOrClear(key, "rateMax", ARGV[6])
+  setOrClear(key, "rateDuration", ARGV[7])
+  redis.call("SADD", B .. "fair:tenants", tenant)
+  -- A tenant waiting on its old limits takes its turn again and is judged by the new ones.
+  local parked = tonumber(redis.call("ZSCORE", B .. "fair:parked", tenant))
+  if parked and parked ~= FAIR_PAUSED then
+    fairUnpark(B, tenant)
+    wakeUnlessPaused()
+  end
+  return 0
+elseif action == "pause" then
+  redis.call("HSET", B .. "tl:" .. tenant, "paused", "1")
+  redis.call("SADD", B .. "fair:tenants", tenant)
+  redis.call("ZREM", B .. "fair:ready", tenant)
+  redis.call("ZADD", B .. "fair:parked", FAIR_PAUSED, tenant)
+  return 0
+elseif action == "resume" then
+  redis.call("HDEL", B .. "tl:" .. tenant, "paused")
+  if tonumber(redis.call("ZSCORE", B .. "fair:parked", tenant)) == FAIR_PAUSED then
+    fairUnpark(B, tenant)
+    wakeUnlessPaused()
+  end
+  return 0
+elseif action == "purge" then
+  local offset = tonumber(ARGV[4]) or 0
+  local batch = tonumber(ARGV[5]) or 1000
+  local withDelayed = ARGV[6] == "1"
+  local ids = redis.call("ZREVRANGE", B .. "ti:" .. tenant, offset, offset + batch - 1)
+  local removed = {}
+  for _, jobId in ipairs(ids) do
+    local jobKey = B .. jobId
+    local state = nil
+    if withDelayed and redis.call("ZREM", k.delayed, jobId) == 1 then
+      state = "delayed"
+    elseif redis.call("HEXISTS", jobKey, "finishedOn") == 1 then
+      state = nil
+    else
+      state = fairDequeue(k, B, jobId)
+      if not state and redis.call("ZREM", k.prioritized, jobId) == 1 then state = "prioritized" end
+      -- A job that has run before and is not finished may be active: only wait is searched then.
+      if not state and redis.call("LREM", k.wait, 1, jobId) == 1 then state = "waiting" end
+    end
+    if state then
+      deleteJob(B, jobId, false, state)
+      emit(k.events, limit, "removed", "jobId", jobId, "prev", state)
+      removed[#removed + 1] = jobId
+    end
+  end
+  local next = offset + #ids - #removed
+  if #ids < batch then next = -1 end
+  return { #removed, next, removed }
+elseif action == "tenants" then
+  local most = tonumber(ARGV[4]) or 1000
+  local rows = {}
+  local count = 0
+  for _, name in ipairs(knownTenants()) do
+    local queued = redis.call("ZCARD", B .. "fq:" .. name)
+    local running = redis.call("SCARD", B .. "fa:" .. name)
+    local parkedScore = tonumber(redis.call("ZSCORE", B .. "fair:parked", name))
+    local settings = redis.call("HMGET", B .. "tl:" .. name, "weight", "concurrency", "rateMax", "rateDuration")
+    local hasSettings = settings[1] or settings[2] or settings[3] or settings[4]
+    if queued == 0 and running == 0 and not parkedScore and not hasSettings then
+      -- Idle and without settings: forgotten until it queues a job again.
+      redis.call("SREM", B .. "fair:tenants", name)
+    elseif count < most then
+      count = count + 1
+      local parked, untilMs = "", 0
+      if parkedScore == FAIR_PAUSED then
+        parked = "paused"
+      elseif parkedScore == FAIR_HELD then
+        parked = "held"
+      elseif parkedScore then
+        parked, untilMs = "rate-limited", parkedScore
+      end
+      for _, value in ipairs({ name, queued, running, parked, untilMs, settings[1] or "", settings[2] or "",
+        settings[3] or "", settings[4] or "" }) do
+        rows[#rows + 1] = value
+      end
+    end
+  end
+  return rows
+elseif action == "queued" then
+  local waiting, prioritized = 0, 0
+  local bound = "(" .. string.format("%.0f", PRIORITY_SHIFT)
+  for _, name in ipairs(redis.call("SMEMBERS", B .. "fair:tenants")) do
+    local queued = B .. "fq:" .. name
+    waiting = waiting + redis.call("ZCOUNT", queued, "-inf", bound)
+    prioritized = prioritized + redis.call("ZCOUNT", queued, PRIORITY_SHIFT, "+inf")
+  end
+  return { waiting, prioritized }
+end
+return redis.error_reply("unknown tenant action " .. action)
