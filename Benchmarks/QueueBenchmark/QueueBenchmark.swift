@@ -10,7 +10,8 @@ import Redis
 /// printed as CSV lines "metric,value" like Benchmarks/python/bullmq_bench.py.
 ///
 /// Usage: queue-benchmark-swift URL SEQUENTIAL BULK PROCESSED SAMPLES CONCURRENCY, or
-/// queue-benchmark-swift schedule URL SECONDS WORKERS (Benchmarks/QueueBenchmark/ScheduleBenchmark.swift).
+/// queue-benchmark-swift schedule URL SECONDS WORKERS (Benchmarks/QueueBenchmark/ScheduleBenchmark.swift), or
+/// queue-benchmark-swift fairness URL BACKLOG WORKERS CONCURRENCY (Benchmarks/QueueBenchmark/FairnessBenchmark.swift).
 @main
 struct QueueBenchmark {
     static func main() async throws {
@@ -24,6 +25,10 @@ struct QueueBenchmark {
                 exit(2)
             }
             try await ScheduleBenchmark.run(url: rest[0], seconds: seconds, workers: workers)
+            return
+        }
+        if arguments.first == "fairness" {
+            await FairnessBenchmark.runCommand(Array(arguments.dropFirst()))
             return
         }
         guard arguments.count == 6, let url = arguments.first else {

@@ -99,4 +99,37 @@ struct QueueCommandTests {
             await redis.shutdown()
         }
     }
+
+    @Test func fairQueueTenants() async throws {
+        try await Self.withCLI { environment, prefix, redis, logger in
+            let queue = try Queue(name: QueueName.imports, redis: redis, options: .init(prefix: prefix), logger: logger)
+            let notFair = try await ChildProcess.run(["queue", "tenants", QueueName.imports], environment: environment)
+            #expect(notFair.status == 0 && notFair.output.contains("is not fair"), "\(notFair.output)\(notFair.errors)")
+
+            let fair = try await ChildProcess.run(["queue", "fair", QueueName.imports], environment: environment)
+            #expect(fair.status == 0 && fair.output.contains("is fair"), "\(fair.errors)")
+            #expect(try await queue.isFair())
+            for _ in 0..<3 { _ = try await queue.add("probe", json: "{}", options: .init(tenantID: "tenant-a")) }
+            _ = try await queue.add("probe", json: "{}", options: .init(tenantID: "tenant-b"))
+            try await queue.setLimits(TenantLimits(weight: 2, concurrency: 5), tenant: "tenant-b")
+            try await queue.pause(tenant: "tenant-a")
+            _ = try await queue.fetch(FetchOptions(token: "cli", lockDuration: .seconds(30)))
+
+            let listed = try await ChildProcess.run(["queue", "tenants", QueueName.imports], environment: environment)
+            #expect(listed.status == 0, "\(listed.errors)")
+            let lines = listed.output.split(separator: "\n")
+            let rowA = try #require(lines.first { $0.hasPrefix("tenant-a") }, "\(listed.output)")
+            #expect(rowA.split(separator: " ", omittingEmptySubsequences: true).prefix(4) == ["tenant-a", "3", "0", "paused"])
+            let rowB = try #require(lines.first { $0.hasPrefix("tenant-b") }, "\(listed.output)")
+            #expect(rowB.split(separator: " ", omittingEmptySubsequences: true).prefix(6) == ["tenant-b", "0", "1", "-", "2", "5"])
+
+            let off = try await ChildProcess.run(["queue", "fair", QueueName.imports, "--off"], environment: environment)
+            #expect(off.status == 0 && off.output.contains("3 jobs moved back to wait"), "\(off.output)\(off.errors)")
+            #expect(try await queue.isFair() == false)
+            #expect(try await queue.counts().waiting == 3)
+            try await queue.pause()
+            try await queue.obliterate(force: true)
+            await redis.shutdown()
+        }
+    }
 }

@@ -117,6 +117,12 @@ struct WorkerProcessTests {
                         }
                     })
                 let metrics = try await Self.get("http://127.0.0.1:\(port)/metrics")
+                // Per tenant, under the tenant's own label (one of the first 100 seen).
+                let tenantLines = metrics.split(separator: "\n").filter { $0.hasPrefix("obotcall_tenant_jobs_completed_total{") }
+                #expect(tenantLines.contains { $0.contains(#"tenant="\#(tenant)""#) && $0.hasSuffix(" 1") }, "\(tenantLines)")
+                #expect(metrics.contains("obotcall_tenant_processing_milliseconds_total{"))
+                // The notifications queue is fair by default.
+                #expect(try await queue.isFair())
                 #expect(metrics.contains("obotcall_job_duration_seconds"))
                 #expect(metrics.contains("obotcall_jobs_in_flight"))
                 #expect(try await Self.get("http://127.0.0.1:\(port)/health") == "ok")

@@ -31,6 +31,7 @@ import TestSupport
             INSERT INTO public.job_outbox (tenant_id, queue, job_id, name, data, options) VALUES ('\(tenant)', 'q', 'job-\(tag)', 'n', '{}', '{}');
             INSERT INTO public.job_schedules (tenant_id, kind, name, every_ms, agent_id, prompt)
                 VALUES ('\(tenant)', 'agent-run', 'Weekly', 3600000, '\(agent)', 'Report');
+            INSERT INTO public.tenant_queue_limits (tenant_id, queue, weight, paused) VALUES ('\(tenant)', 'immo-imports', 2, true);
             """
     }
 

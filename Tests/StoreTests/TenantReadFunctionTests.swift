@@ -72,7 +72,8 @@ import TestSupport
     /// A function that ran as its owner would read past row-level security: every function in a
     /// tenant schema must run as its caller — except the outbox relay's two (migration 0009),
     /// which exist to work across tenants on `public.job_outbox` alone, and the schedule
-    /// reconciler's read of `public.job_schedules` (migration 0011); all pin their search path so
+    /// reconciler's read of `public.job_schedules` (migration 0011), and the limits reconciler's
+    /// and the platform usage report's reads (migration 0013); all pin their search path so
     /// that a caller cannot redirect what they touch.
     @Test func tenantSchemaFunctionsRunAsTheirCaller() async throws {
         try await TestDatabase.with { database in
@@ -84,9 +85,13 @@ import TestSupport
                 """
             ).collect().map { try $0.decode((String, Bool, String).self) }
             #expect(rows.contains { $0.0 == "inter_app.tenant_intervention" })
-            let relay: Set<String> = ["public.outbox_claim", "public.outbox_prune", "public.schedules_page"]
+            let relay: Set<String> = [
+                "public.outbox_claim", "public.outbox_prune", "public.schedules_page", "public.tenant_limits_page", "public.job_usage_since",
+                "public.token_usage_since",
+            ]
             #expect(
-                Set(rows.filter(\.1).map(\.0)) == relay, "only the outbox relay's and the schedule reconciler's functions may be SECURITY DEFINER")
+                Set(rows.filter(\.1).map(\.0)) == relay,
+                "only the outbox relay's, the schedule and limits reconcilers' and the usage report's functions may be SECURITY DEFINER")
             for (name, _, settings) in rows where relay.contains(name) {
                 #expect(settings.contains("search_path=pg_catalog, public"), "\(name) does not pin its search_path: \(settings)")
             }

@@ -76,6 +76,7 @@ extension APIHandler {
         let runID = UUID.random()
         let jobID = "run-\(runID.lowercasedText)"
         let promised = try PromisedJob(AgentRunJob(tenantID: tenant, runID: runID), queue: try queue(.agentRuns), jobID: jobID)
+        try await PromisedJob.admit([promised])
         // The run, its job id and the promise commit together: a 202 is never a run without a job.
         let run = try await database.withTenant(tenant) { tx in
             try await tx.insertAgentRun(id: runID, agentID: agentID, prompt: prompt, createdBy: identity.userID)

@@ -90,6 +90,7 @@ struct PropertyImportUpload: Sendable {
                 ImportNotificationJob(tenantID: tenant, importID: importID), queue: notifications,
                 jobID: "import-done-\(importID.lowercasedText)")
             : nil
+        try await PromisedJob.admit([promised] + (notification.map { [$0] } ?? []))
         let record = try await database.withTenant(tenant) { tx in
             try await tx.insertPropertyImport(id: importID, format: format, source: source, createdBy: identity.userID)
             try await tx.setImportJob(importID, jobID: jobID)

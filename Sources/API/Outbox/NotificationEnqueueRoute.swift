@@ -65,6 +65,7 @@ struct NotificationEnqueueRoute: Sendable {
         // Ids are UUIDs fixed here: unique across tenants, queues and Redis resets, and known
         // before the job reaches Redis (the outbox row and every later add are one job).
         let promised = try PromisedJob(payload, queue: notifications, jobID: "notify-\(UUID.random().lowercasedText)")
+        try await PromisedJob.admit([promised])
         // The intervention's check and the promise, in one statement shared with the tenant's
         // concurrent enqueues: 202 means this job's row is committed.
         guard try await intake.enqueue(promised, interventionID: id) == .accepted else {

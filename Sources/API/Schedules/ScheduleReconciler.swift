@@ -41,18 +41,7 @@ public struct ScheduleReconciler: Service {
     }
 
     public func run() async throws {
-        var failures = 0
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                _ = try await reconcile()
-                failures = 0
-            } catch {
-                failures += 1
-                logger.warning("schedule reconciliation failed; retrying", metadata: ["error": "\(error)"])
-            }
-            let pause = failures == 0 ? interval : min(interval, .seconds(5) * (1 << min(failures, 4)))
-            do { _ = try await cancelOnGracefulShutdown { try await Task.sleep(for: pause) } } catch { return }
-        }
+        await ReconcileLoop(interval: interval, name: "schedule reconciliation", logger: logger).run { _ = try await reconcile() }
     }
 
     /// One pass over every schedule.

@@ -30,11 +30,11 @@ public struct FairTenant: Sendable, Equatable, Codable {
         self.limits = limits
     }
 
-    /// Rows of tenant_admin.lua's "tenants" reply: 9 values per tenant.
+    /// Rows of tenant_admin.lua's "tenants" reply: 10 values per tenant.
     static func rows(_ values: [String]) -> [FairTenant] {
-        stride(from: 0, to: values.count - values.count % 9, by: 9).map { start in
-            let row = Array(values[start..<start + 9])
-            var limits = TenantLimits(weight: Int(row[5]), concurrency: Int(row[6]))
+        stride(from: 0, to: values.count - values.count % 10, by: 10).map { start in
+            let row = Array(values[start..<start + 10])
+            var limits = TenantLimits(weight: Int(row[5]), concurrency: Int(row[6]), maxPending: Int(row[9]))
             if let max = Int(row[7]), let duration = Int(row[8]) {
                 limits.rateLimit = TenantRateLimit(max: max, duration: .milliseconds(duration))
             }

@@ -50,6 +50,12 @@ extension Queue {
         _ = try await run(TenantAdminCall(action: .pause, tenant: tenant))
     }
 
+    /// Whether the tenant's jobs are paused in this queue.
+    public func isPaused(tenant: String) async throws -> Bool {
+        try await redis.execute(
+            RedisCommand("HEXISTS", [.string(keys.base + "tl:" + tenant), "paused"], keyArguments: 0..<1), as: Int.self) == 1
+    }
+
     public func resume(tenant: String) async throws {
         try Self.checkTenant(tenant)
         _ = try await run(TenantAdminCall(action: .resume, tenant: tenant))
@@ -64,7 +70,7 @@ extension Queue {
     public func purge(tenant: String, includeDelayed: Bool = true, batch: Int = 1000) async throws -> [String] {
         try Self.checkTenant(tenant)
         let fair = try await isFair()
-        let wasPaused = try await fairTenant(tenant)?.parked == .paused
+        let wasPaused = try await isPaused(tenant: tenant)
         if fair && !wasPaused { try await pause(tenant: tenant) }
         var removed: [String] = []
         var offset = 0
@@ -98,6 +104,35 @@ extension Queue {
     /// One tenant's row of `fairTenants()`, or nil when it has nothing queued, running or set.
     public func fairTenant(_ tenant: String) async throws -> FairTenant? {
         try await fairTenants(limit: 10_000).first { $0.tenant == tenant }
+    }
+
+    /// A tenant's pending jobs (waiting, prioritized, delayed, from its counts) and the cap that
+    /// applies to it: its own max pending, else the queue's default, else none.
+    public func pendingLoad(tenant: String) async throws -> TenantPendingLoad {
+        let replies = try await redis.pipeline([
+            RedisCommand("HGET", [.string(keys.base + "tl:" + tenant), "maxPending"], keyArguments: 0..<1),
+            RedisCommand("HGET", [.string(keys.meta), "fair.maxPending"], keyArguments: 0..<1),
+            RedisCommand("HMGET", [.string(keys.tenantCounts(tenant)), "waiting", "prioritized", "delayed"], keyArguments: 0..<1),
+        ])
+        let own = try String?(fromRESP: replies[0]).flatMap { Int($0) }
+        let queueDefault = try String?(fromRESP: replies[1]).flatMap { Int($0) }
+        let counts = try [String?](fromRESP: replies[2]).map { value in max(0, value.flatMap { Int($0) } ?? 0) }
+        // Counts are bounded by Redis memory; the sum saturates rather than trapping.
+        let pending = counts.reduce(0) { total, count in total.addingReportingOverflow(count).overflow ? Int.max : total + count }
+        return TenantPendingLoad(pending: pending, limit: own ?? queueDefault)
+    }
+
+    /// The queue's defaults for tenants without their own value (weight is always 1).
+    public func tenantDefaults() async throws -> TenantLimits {
+        let values = try await redis.execute(
+            RedisCommand(
+                "HMGET", [.string(keys.meta), "fair.concurrency", "fair.rateMax", "fair.rateDuration", "fair.maxPending"],
+                keyArguments: 0..<1), as: [String?].self
+        ).map { $0.flatMap { Int($0) } }
+        guard values.count == 4 else { throw QueueError(.unexpectedReply, "HMGET of the queue's meta returned \(values.count) values") }
+        var defaults = TenantLimits(concurrency: values[0], maxPending: values[3])
+        if let max = values[1], let duration = values[2] { defaults.rateLimit = TenantRateLimit(max: max, duration: .milliseconds(duration)) }
+        return defaults
     }
 
     /// Jobs queued in the tenants' turns of a fair queue: (waiting, prioritized).

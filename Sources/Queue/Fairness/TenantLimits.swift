@@ -3,7 +3,8 @@
 /// `nil` means no limit (weight: 1).
 ///
 /// Bounds (checked by `validate()`, so a request's numbers cannot overflow the scripts' arithmetic):
-/// weight 1…1,000; concurrency 1…100,000; a rate limit of 1…1,000,000 jobs per 1 ms…1 day.
+/// weight 1…1,000; concurrency 1…100,000; a rate limit of 1…1,000,000 jobs per 1 ms…1 day;
+/// max pending 1…100,000,000.
 public struct TenantLimits: Sendable, Equatable, Codable {
     /// Jobs started per round relative to other tenants (3 against 1: three jobs for each one).
     public var weight: Int?
@@ -11,15 +12,20 @@ public struct TenantLimits: Sendable, Equatable, Codable {
     public var concurrency: Int?
     /// At most `max` of the tenant's jobs started per `duration`, across all workers.
     public var rateLimit: TenantRateLimit?
+    /// At most this many of the tenant's jobs pending (waiting, prioritized, delayed): producers
+    /// that check (`Queue.pendingRoom(tenant:adding:)`, the API before it writes) refuse more.
+    public var maxPending: Int?
 
-    public init(weight: Int? = nil, concurrency: Int? = nil, rateLimit: TenantRateLimit? = nil) {
+    public init(weight: Int? = nil, concurrency: Int? = nil, rateLimit: TenantRateLimit? = nil, maxPending: Int? = nil) {
         self.weight = weight
         self.concurrency = concurrency
         self.rateLimit = rateLimit
+        self.maxPending = maxPending
     }
 
     public static let weights = 1...1_000
     public static let concurrencies = 1...100_000
+    public static let pendingCaps = 1...100_000_000
 
     /// Refuses a value out of bounds, naming the field.
     public func validate() throws(QueueError) {
@@ -30,6 +36,9 @@ public struct TenantLimits: Sendable, Equatable, Codable {
             throw QueueError(.invalidOption, "concurrency must be between 1 and 100000, not \(concurrency)")
         }
         try rateLimit?.validate()
+        if let maxPending, !Self.pendingCaps.contains(maxPending) {
+            throw QueueError(.invalidOption, "max pending must be between 1 and 100000000, not \(maxPending)")
+        }
     }
 }
 

@@ -6,17 +6,19 @@
   KEYS: 1-10 the shared queue keys
   ARGV: 1 B, 2 action, 3 tenant ("" for queue-wide actions), then by action:
         "configure": 4 fair "1"/"0", 5 default concurrency, 6 default rate max, 7 default rate
-                     duration ms ("" leaves no default), 8 batch (jobs moved back per call)
-        "limits": 4 weight, 5 concurrency, 6 rate max, 7 rate duration ms ("" clears the field)
+                     duration ms, 8 batch (jobs moved back per call), 9 default max pending
+                     ("" leaves no default)
+        "limits": 4 weight, 5 concurrency, 6 rate max, 7 rate duration ms, 8 max pending ("" clears
+                  the field; max pending is read by the API before it adds, not by the scripts)
         "pause" | "resume": nothing more
         "purge": 4 offset into the tenant index (newest first), 5 batch, 6 include delayed "1"/"0"
         "tenants": 4 at most this many tenants
         "queued": nothing more
   Returns: configure: { jobs moved back to wait, 1 if more remain }; limits/pause/resume: 0;
            purge: { removed count, next offset or -1 when done, removed ids };
-           tenants: flat rows of 9 values per tenant: tenant, queued, running, parked
+           tenants: flat rows of 10 values per tenant: tenant, queued, running, parked
              ("" | "paused" | "held" | "rate-limited"), parked until ms, weight, concurrency,
-             rate max, rate duration (settings "" when unset);
+             rate max, rate duration, max pending (settings "" when unset);
            queued: { waiting, prioritized } in tenants' sets.
 ]]
 local k = queueKeys()
@@ -49,6 +51,7 @@ if action == "configure" then
   setOrClear(k.meta, "fair.concurrency", ARGV[5])
   setOrClear(k.meta, "fair.rateMax", ARGV[6])
   setOrClear(k.meta, "fair.rateDuration", ARGV[7])
+  setOrClear(k.meta, "fair.maxPending", ARGV[9])
   if ARGV[4] == "1" then
     redis.call("HSET", k.meta, "fair", "1")
     return { 0, 0 }
@@ -82,6 +85,7 @@ elseif action == "limits" then
   setOrClear(key, "concurrency", ARGV[5])
   setOrClear(key, "rateMax", ARGV[6])
   setOrClear(key, "rateDuration", ARGV[7])
+  setOrClear(key, "maxPending", ARGV[8])
   redis.call("SADD", B .. "fair:tenants", tenant)
   -- A tenant waiting on its old limits takes its turn again and is judged by the new ones.
   local parked = tonumber(redis.call("ZSCORE", B .. "fair:parked", tenant))
@@ -139,8 +143,8 @@ elseif action == "tenants" then
     local queued = redis.call("ZCARD", B .. "fq:" .. name)
     local running = redis.call("SCARD", B .. "fa:" .. name)
     local parkedScore = tonumber(redis.call("ZSCORE", B .. "fair:parked", name))
-    local settings = redis.call("HMGET", B .. "tl:" .. name, "weight", "concurrency", "rateMax", "rateDuration")
-    local hasSettings = settings[1] or settings[2] or settings[3] or settings[4]
+    local settings = redis.call("HMGET", B .. "tl:" .. name, "weight", "concurrency", "rateMax", "rateDuration", "maxPending")
+    local hasSettings = settings[1] or settings[2] or settings[3] or settings[4] or settings[5]
     if queued == 0 and running == 0 and not parkedScore and not hasSettings then
       -- Idle and without settings: forgotten until it queues a job again.
       redis.call("SREM", B .. "fair:tenants", name)
@@ -155,7 +159,7 @@ elseif action == "tenants" then
         parked, untilMs = "rate-limited", parkedScore
       end
       for _, value in ipairs({ name, queued, running, parked, untilMs, settings[1] or "", settings[2] or "",
-        settings[3] or "", settings[4] or "" }) do
+        settings[3] or "", settings[4] or "", settings[5] or "" }) do
         rows[#rows + 1] = value
       end
     end

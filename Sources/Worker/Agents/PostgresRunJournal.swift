@@ -3,6 +3,7 @@ public import Domain
 public import Foundation
 public import Queue
 public import Store
+import Metrics
 
 /// A run's journal in `agent_app.agent_run_steps`, read and written under the run's tenant.
 public struct PostgresRunJournal: RunJournal {
@@ -13,8 +14,14 @@ public struct PostgresRunJournal: RunJournal {
     let context: JobContext?
     /// Budgets of tenants without their own.
     let budgets: TokenBudgetDefaults
+    /// Bounds the tenant label of `obotcall_tenant_tokens_total`.
+    let tenantLabels: TenantMetricLabels
 
-    public init(database: Database, tenant: TenantID, runID: UUID, context: JobContext?, budgets: TokenBudgetDefaults = .init()) {
+    public init(
+        database: Database, tenant: TenantID, runID: UUID, context: JobContext?, budgets: TokenBudgetDefaults = .init(),
+        tenantLabels: TenantMetricLabels = TenantMetricLabels()
+    ) {
+        self.tenantLabels = tenantLabels
         self.database = database
         self.tenant = tenant
         self.runID = runID
@@ -47,6 +54,10 @@ public struct PostgresRunJournal: RunJournal {
         try await database.withTenant(tenant) { tx in
             try await tx.appendAgentRunStep(runID, record)
             try await tx.recordTokens(tokens)
+        }
+        if tokens > 0 {
+            Counter(label: "obotcall_tenant_tokens_total", dimensions: [("tenant", tenantLabels.label(for: tenant.description))])
+                .increment(by: tokens)
         }
     }
 

@@ -27,7 +27,14 @@ public struct AgentRunHandler: JobHandler {
     /// Some worker must serve `agent-tools` when this is on.
     let parallelTools: Bool
 
-    public init(providers: AgentProviders, notifications: Queue?, budgets: TokenBudgetDefaults = .init(), parallelTools: Bool = false) {
+    /// Bounds the tenant label of `obotcall_tenant_tokens_total`.
+    let tenantLabels: TenantMetricLabels
+
+    public init(
+        providers: AgentProviders, notifications: Queue?, budgets: TokenBudgetDefaults = .init(), parallelTools: Bool = false,
+        tenantLabels: TenantMetricLabels = TenantMetricLabels()
+    ) {
+        self.tenantLabels = tenantLabels
         self.providers = providers
         self.notifications = notifications
         self.budgets = budgets
@@ -78,7 +85,8 @@ public struct AgentRunHandler: JobHandler {
                 agent: definition, provider: try providers.provider(for: agent),
                 tools: TenantTools.make(agent.tools, tenant: job.tenant, database: job.database, notifications: notifications),
                 journal: PostgresRunJournal(
-                    database: job.database, tenant: job.tenant, runID: runID, context: job.context, budgets: budgets),
+                    database: job.database, tenant: job.tenant, runID: runID, context: job.context, budgets: budgets,
+                    tenantLabels: tenantLabels),
                 runID: runID.lowercasedText)
             // A run whose calls already run as jobs goes on reading them, whatever this worker serves.
             let hasChildren = parallelTools ? false : try await job.context.queue.hasChildren(job.job.id)

@@ -23,7 +23,11 @@ public struct JobRunner: Sendable {
     /// Around every attempt, the first outermost; metrics and attempt logging by default.
     public var middlewares: [any JobMiddleware]
 
-    public init(queue: String, handlers: [any JobHandler], database: Database, workerID: String, logger: Logger) {
+    /// `tenantLabels` bounds the tenant label of the per-tenant metrics; share one per process.
+    public init(
+        queue: String, handlers: [any JobHandler], database: Database, workerID: String, logger: Logger,
+        tenantLabels: TenantMetricLabels = TenantMetricLabels()
+    ) {
         self.queue = queue
         self.database = database
         self.workerID = workerID
@@ -34,7 +38,7 @@ public struct JobRunner: Sendable {
         }
         self.handlers = byName
         self.logger = logger
-        self.middlewares = [WorkerMetrics(queue: queue), AttemptLogging(logger: logger)]
+        self.middlewares = [WorkerMetrics(queue: queue, tenants: tenantLabels), AttemptLogging(logger: logger)]
     }
 
     /// The longest default timeout of the queue's handlers (`nil`: no handler for this queue).

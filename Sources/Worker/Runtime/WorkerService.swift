@@ -20,10 +20,14 @@ public struct WorkerConfiguration: Sendable {
     /// Started on graceful shutdown: ends the process if shutting down takes longer (`nil`: never).
     /// `obotcall worker` sets it to the grace period plus a few seconds.
     public var shutdownDeadline: ShutdownDeadline?
+    /// Bounds the `tenant` label of the per-tenant metrics (one per process: the agent runs'
+    /// token counter shares it).
+    public var tenantLabels: TenantMetricLabels
 
     public init(
         queues: [String: Int], processor: ProcessorOptions = .init(), workerID: String, queueOptions: QueueOptions = .init(),
-        jobTimeout: Duration? = nil, shutdownDeadline: ShutdownDeadline? = nil
+        jobTimeout: Duration? = nil, shutdownDeadline: ShutdownDeadline? = nil,
+        tenantLabels: TenantMetricLabels = TenantMetricLabels()
     ) {
         self.queues = queues
         self.processor = processor
@@ -31,6 +35,7 @@ public struct WorkerConfiguration: Sendable {
         self.queueOptions = queueOptions
         self.jobTimeout = jobTimeout
         self.shutdownDeadline = shutdownDeadline
+        self.tenantLabels = tenantLabels
     }
 }
 
@@ -53,7 +58,9 @@ public struct WorkerService: Service {
     public func processors() throws -> [QueueProcessor] {
         try configuration.queues.sorted(by: { $0.key < $1.key }).map { name, concurrency in
             let queue = try Queue(name: name, redis: redis, options: configuration.queueOptions, logger: logger)
-            let runner = JobRunner(queue: name, handlers: handlers, database: database, workerID: configuration.workerID, logger: logger)
+            let runner = JobRunner(
+                queue: name, handlers: handlers, database: database, workerID: configuration.workerID, logger: logger,
+                tenantLabels: configuration.tenantLabels)
             var options = configuration.processor
             options.concurrency = concurrency
             options.workerName = configuration.workerID

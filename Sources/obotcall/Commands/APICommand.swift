@@ -108,6 +108,8 @@ struct APICommand: AsyncParsableCommand {
         services.append(OutboxRelay(database: database, queues: queues, options: relayOptions, logger: logger))
         // Puts back the schedulers of tenant schedules that Redis lost.
         services.append(ScheduleReconciler(database: database, queues: queues, logger: logger))
+        // Puts back the tenants' limits and pauses Redis lost.
+        services.append(TenantLimitsReconciler(database: database, queues: queues, logger: logger))
         let dependencies = APIDependencies(
             database: database, verifier: verifier, queues: queues, readiness: readiness, redis: redis, metrics: registry,
             options: options, logger: logger)

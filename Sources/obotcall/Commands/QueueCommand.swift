@@ -11,7 +11,9 @@ struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue",
         abstract: "Inspect and steer the job queues (operators; acts on every tenant).",
-        subcommands: [List.self, Jobs.self, Retry.self, Pause.self, Resume.self, Clean.self, Limits.self, Schedules.self]
+        subcommands: [
+            List.self, Jobs.self, Retry.self, Pause.self, Resume.self, Clean.self, Limits.self, Schedules.self, Tenants.self, Fair.self,
+        ]
     )
 
     /// Redis, the key prefix and (for most commands) one queue.

@@ -50,6 +50,24 @@ struct WorkerCommand: AsyncParsableCommand {
     var globalConcurrency: Int?
     @Option(help: "At startup, set each served queue's global rate limit, MAX/DURATION for all workers together (e.g. 100/1s).")
     var globalRateLimit: String?
+    @Option(
+        help: """
+            Queues to make fair at startup, comma-separated (tenants take weighted turns; default: \
+            $OBOTCALL_FAIR_QUEUES, else immo-imports,inter-notifications,agent-runs; "none" for none). \
+            Only the ones this worker serves are changed.
+            """)
+    var fairQueues: String?
+    @Option(help: "Default per-tenant concurrency in the fair queues (jobs of one tenant active at once, all workers together).")
+    var tenantConcurrency: Int?
+    @Option(help: "Default per-tenant rate limit in the fair queues, MAX/DURATION (e.g. 50/1s).")
+    var tenantRateLimit: String?
+    @Option(help: "Default cap on one tenant's pending jobs in the fair queues (the API answers 429 above it).")
+    var tenantMaxPending: Int?
+    @Option(help: "Tenants with their own label in the per-tenant metrics (0 to 10000); later ones are counted as \"other\".")
+    var metricTenants: Int = 100
+
+    /// The default set of fair queues: the ones a single tenant can flood.
+    static let defaultFairQueues = [QueueName.imports, QueueName.notifications, QueueName.agentRuns]
 
     func validate() throws {
         guard concurrency >= 1, concurrency <= 1_000 else { throw ValidationError("--concurrency must be between 1 and 1000") }
@@ -64,6 +82,31 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("--global-concurrency must be between 1 and 100000")
         }
         if let globalRateLimit { _ = try RateLimitOption(parsing: globalRateLimit) }
+        guard (0...10_000).contains(metricTenants) else { throw ValidationError("--metric-tenants must be between 0 and 10000") }
+        let defaults = try tenantDefaults()
+        do {
+            try defaults.validate()
+        } catch {
+            throw ValidationError("--tenant-*: \(error.message)")
+        }
+    }
+
+    /// The per-tenant defaults the fair queues get from the `--tenant-*` options.
+    func tenantDefaults() throws -> TenantLimits {
+        var limits = TenantLimits(concurrency: tenantConcurrency, maxPending: tenantMaxPending)
+        if let tenantRateLimit {
+            let rate = try RateLimitOption(parsing: tenantRateLimit)
+            limits.rateLimit = TenantRateLimit(max: rate.max, duration: rate.duration)
+        }
+        return limits
+    }
+
+    /// The queues named by `--fair-queues` or `$OBOTCALL_FAIR_QUEUES`.
+    static func fairQueueNames(option: String?, environment: String?) -> Set<String> {
+        guard let text = option ?? environment else { return Set(defaultFairQueues) }
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed == "none" || trimmed.isEmpty { return [] }
+        return Set(trimmed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
     }
 
     func run() async throws {
@@ -96,11 +139,13 @@ struct WorkerCommand: AsyncParsableCommand {
             http: http, baseURL: environment["OPENAI_BASE_URL"], apiKey: environment["OPENAI_API_KEY"],
             scriptsDirectory: environment["AGENT_SCRIPTS_DIR"])
         // A run's several tool calls become `agent-tools` jobs when this worker serves that queue.
+        let tenantLabels = TenantMetricLabels(capacity: metricTenants)
         let toolQueue = queues.isEmpty || queues.contains { $0.split(separator: ":").first.map(String.init) == QueueName.agentTools }
         let handlers: [any JobHandler] = [
             NotificationHandler(policy: try environment.webhookPolicy()), PropertyImportHandler(),
             AgentRunHandler(
-                providers: providers, notifications: notifications, budgets: try environment.tokenBudgets(), parallelTools: toolQueue),
+                providers: providers, notifications: notifications, budgets: try environment.tokenBudgets(), parallelTools: toolQueue,
+                tenantLabels: tenantLabels),
             AgentToolHandler(notifications: notifications), ImportNotificationHandler(policy: try environment.webhookPolicy()),
             ScheduleRunHandler<ImportSchedules>(), ScheduleRunHandler<AgentRunSchedules>(),
             ScheduleRunHandler<NotificationSchedules>(),
@@ -116,7 +161,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 workerID: workerID,
                 queueOptions: .platform(prefix: prefix),
                 jobTimeout: jobTimeout.map { .seconds($0) },
-                shutdownDeadline: ShutdownDeadline(limit: .seconds(gracePeriod + 5))),
+                shutdownDeadline: ShutdownDeadline(limit: .seconds(gracePeriod + 5)), tenantLabels: tenantLabels),
             redis: redis, database: database, handlers: handlers, logger: logger)
         let processors: [QueueProcessor]
         do {
@@ -125,9 +170,15 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError(error.message)
         }
         let rate = try globalRateLimit.map(RateLimitOption.init(parsing:))
+        let fair = Self.fairQueueNames(option: fairQueues, environment: environment["OBOTCALL_FAIR_QUEUES"])
+        let defaults = try tenantDefaults()
         for queue in processors.map(\.queue) {
             if let globalConcurrency { try await queue.setGlobalConcurrency(globalConcurrency) }
             if let rate { try await queue.setGlobalRateLimit(max: rate.max, duration: rate.duration) }
+            if fair.contains(queue.name) {
+                try await queue.makeFair(defaults: defaults)
+                logger.info("fair queue: tenants take turns", metadata: ["queue": "\(queue.name)"])
+            }
         }
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [

@@ -29,12 +29,12 @@ struct TenantAdminCall: QueueScriptCall {
         case .configure(let fair, let defaults, let batch):
             return head + [
                 "configure", .string(tenant), fair ? "1" : "0", text(defaults.concurrency), text(defaults.rateLimit?.max),
-                text(defaults.rateLimit.map { $0.duration.milliseconds }), .int(max(1, batch)),
+                text(defaults.rateLimit.map { $0.duration.milliseconds }), .int(max(1, batch)), text(defaults.maxPending),
             ]
         case .limits(let limits):
             return head + [
                 "limits", .string(tenant), text(limits.weight), text(limits.concurrency), text(limits.rateLimit?.max),
-                text(limits.rateLimit.map { $0.duration.milliseconds }),
+                text(limits.rateLimit.map { $0.duration.milliseconds }), text(limits.maxPending),
             ]
         case .pause: return head + ["pause", .string(tenant)]
         case .resume: return head + ["resume", .string(tenant)]
