@@ -14,13 +14,15 @@ import Redis
 /// `ContinuousClock` here; the throughput is every job (BACKLOG + 10) over the time from the
 /// processors' start to the last completion (`counts().completed` polled every 10 ms). Prints
 /// CSV lines "metric,value" like Benchmarks/python/bullmq_fairness_bench.py, prefixed `fifo_`
-/// and `fair_`.
+/// and `fair_`: the medians of ROUNDS alternating runs of each (default 3; each run's figures go
+/// to stderr).
 ///
-/// Usage: queue-benchmark-swift fairness URL BACKLOG WORKERS CONCURRENCY.
+/// Usage: queue-benchmark-swift fairness URL BACKLOG WORKERS CONCURRENCY [ROUNDS].
 enum FairnessBenchmark {
     static let backlogs = 1...1_000_000
     static let workerCounts = 1...16
     static let concurrencies = 1...1_000
+    static let roundCounts = 1...9
     /// B's jobs and how far apart they are added.
     static let lateJobs = 10
     static let lateSpacing = Duration.milliseconds(100)
@@ -32,8 +34,8 @@ enum FairnessBenchmark {
     /// Parses and bounds the arguments after the mode, then runs both scenarios; exits 2 on bad
     /// arguments and 1 when a scenario fails (after saying why on stderr).
     static func runCommand(_ arguments: [String]) async {
-        let usage = "usage: queue-benchmark-swift fairness URL BACKLOG WORKERS CONCURRENCY"
-        guard arguments.count == 4 else { exitWith(2, usage) }
+        let usage = "usage: queue-benchmark-swift fairness URL BACKLOG WORKERS CONCURRENCY [ROUNDS]"
+        guard arguments.count == 4 || arguments.count == 5 else { exitWith(2, usage) }
         guard let backlog = Int(arguments[1]), backlogs.contains(backlog) else {
             exitWith(2, "BACKLOG must be an integer in 1...1000000, not '\(arguments[1])'\n\(usage)")
         }
@@ -43,8 +45,15 @@ enum FairnessBenchmark {
         guard let concurrency = Int(arguments[3]), concurrencies.contains(concurrency) else {
             exitWith(2, "CONCURRENCY must be an integer in 1...1000, not '\(arguments[3])'\n\(usage)")
         }
+        var rounds = 3
+        if arguments.count == 5 {
+            guard let parsed = Int(arguments[4]), roundCounts.contains(parsed) else {
+                exitWith(2, "ROUNDS must be an integer in 1...9, not '\(arguments[4])'\n\(usage)")
+            }
+            rounds = parsed
+        }
         do {
-            try await run(url: arguments[0], backlog: backlog, workers: workers, concurrency: concurrency)
+            try await run(url: arguments[0], backlog: backlog, workers: workers, concurrency: concurrency, rounds: rounds)
         } catch {
             exitWith(1, "fairness benchmark failed: \(error)")
         }
@@ -55,7 +64,7 @@ enum FairnessBenchmark {
         exit(status)
     }
 
-    static func run(url: String, backlog: Int, workers: Int, concurrency: Int) async throws {
+    static func run(url: String, backlog: Int, workers: Int, concurrency: Int, rounds: Int) async throws {
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         // Client 0 adds and polls (tenants A and B, one producer process); one client per worker.
@@ -63,23 +72,40 @@ enum FairnessBenchmark {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for client in clients { group.addTask { try await client.run() } }
             defer { group.cancelAll() }
+            var outcomes: [Bool: [Outcome]] = [:]
+            // FIFO and fair alternate, `rounds` times each, so a slow spell of a shared machine
+            // falls on both; each figure printed is the median of its rounds.
+            for round in 1...rounds {
+                for fair in [false, true] {
+                    let label = fair ? "fair" : "fifo"
+                    let name = "bench-\(label)-\(UUID().uuidString.prefix(8).lowercased())"
+                    let queues = try clients.map { try Queue(name: name, redis: $0, logger: logger) }
+                    let outcome: Outcome
+                    do {
+                        outcome = try await scenario(
+                            queues: queues, fair: fair, backlog: backlog, concurrency: concurrency, logger: logger)
+                    } catch {
+                        try? await clean(queues[0])
+                        throw error
+                    }
+                    try await clean(queues[0])
+                    let waits = outcome.waits.sorted()
+                    let line =
+                        "round \(round) \(label): "
+                        + String(
+                            format: "B wait p50 %.1f ms, p99 %.1f ms, %.0f jobs/s\n", percentile(waits, 50), percentile(waits, 99),
+                            outcome.throughput)
+                    FileHandle.standardError.write(Data(line.utf8))
+                    outcomes[fair, default: []].append(Outcome(waits: waits, throughput: outcome.throughput))
+                }
+            }
             for fair in [false, true] {
                 let label = fair ? "fair" : "fifo"
-                let name = "bench-\(label)-\(UUID().uuidString.prefix(8).lowercased())"
-                let queues = try clients.map { try Queue(name: name, redis: $0, logger: logger) }
-                let outcome: Outcome
-                do {
-                    outcome = try await scenario(
-                        queues: queues, fair: fair, backlog: backlog, concurrency: concurrency, logger: logger)
-                } catch {
-                    try? await clean(queues[0])
-                    throw error
-                }
-                let waits = outcome.waits.sorted()
-                print("\(label)_b_wait_p50_ms," + String(format: "%.1f", percentile(waits, 50)))
-                print("\(label)_b_wait_p99_ms," + String(format: "%.1f", percentile(waits, 99)))
-                print("\(label)_throughput," + String(format: "%.1f", outcome.throughput))
-                try await clean(queues[0])
+                let rounds = outcomes[fair] ?? []
+                func median(_ values: [Double]) -> Double { percentile(values.sorted(), 50) }
+                print("\(label)_b_wait_p50_ms," + String(format: "%.1f", median(rounds.map { percentile($0.waits, 50) })))
+                print("\(label)_b_wait_p99_ms," + String(format: "%.1f", median(rounds.map { percentile($0.waits, 99) })))
+                print("\(label)_throughput," + String(format: "%.1f", median(rounds.map(\.throughput))))
             }
             for client in clients { await client.shutdown() }
         }

@@ -12,14 +12,6 @@ local DELAY_SLOTS = 4096          -- delayed score = dueMs * 4096 + sequence wit
 local PRIORITY_SHIFT = 4294967296 -- prioritized score = priority * 2^32 + (counter mod 2^32)
 local RATE_LIMIT_HOLD = 9007199254740991 -- a limiter value that holds every fetch until it expires
 
--- Events stream length cap, written to meta on first use so BullMQ readers agree on it.
-local function maxEvents(metaKey)
-  local value = redis.call("HGET", metaKey, "opts.maxLenEvents")
-  if value then return tonumber(value) end
-  redis.call("HSET", metaKey, "opts.maxLenEvents", DEFAULT_MAX_EVENTS)
-  return DEFAULT_MAX_EVENTS
-end
-
 local function emit(eventsKey, limit, ...)
   redis.call("XADD", eventsKey, "MAXLEN", "~", limit, "*", "event", ...)
 end
@@ -74,8 +66,9 @@ end
 -- every plain one, a priority p at p * 2^32 + sequence), so priorities still order a tenant's own
 -- jobs. Workers serve tenants by stride scheduling: B.."fair:ready" scores each tenant with
 -- runnable jobs by its pass; a fetch takes the lowest pass, and the served tenant's pass grows by
--- 1 / weight. A tenant that gets a runnable job joins at the virtual time B.."fair:vt" (the pass
--- last served), so it waits at most one job of each other tenant. Jobs without a tenant stay in
+-- 1 / weight. A tenant that gets a runnable job joins at the virtual time: the lowest pass in
+-- the rotation, or B.."fair:vt" (the pass of the last tenant to leave it) when the rotation is
+-- empty; so it waits at most one job of each other tenant. Jobs without a tenant stay in
 -- wait/prioritized (any BullMQ producer can add them) and take turns as the tenant "".
 -- A tenant that may not run now is parked in B.."fair:parked" instead: scored by when its rate
 -- limit ends, or FAIR_HELD (at its concurrency limit, until one of its jobs leaves active), or
@@ -87,6 +80,16 @@ local FAIR_HELD = 4503599627370496    -- 2^52: after any time in ms
 local FAIR_PAUSED = 9007199254740992  -- 2^53
 local fairQueues = {}
 
+-- Events stream length cap, written to meta on first use so BullMQ readers agree on it. The same
+-- read tells whether the queue is fair (cached for isFair).
+local function maxEvents(metaKey)
+  local fields = redis.call("HMGET", metaKey, "opts.maxLenEvents", "fair")
+  fairQueues[metaKey] = fields[2] == "1"
+  if fields[1] then return tonumber(fields[1]) end
+  redis.call("HSET", metaKey, "opts.maxLenEvents", DEFAULT_MAX_EVENTS)
+  return DEFAULT_MAX_EVENTS
+end
+
 local function isFair(k)
   local fair = fairQueues[k.meta]
   if fair == nil then
@@ -97,7 +100,15 @@ local function isFair(k)
 end
 
 local function fairVirtualTime(B)
+  local head = redis.call("ZRANGE", B .. "fair:ready", 0, 0, "WITHSCORES")
+  if head[2] then return tonumber(head[2]) end
   return tonumber(redis.call("GET", B .. "fair:vt")) or 0
+end
+
+-- Takes a tenant out of the rotation; its pass is kept as the virtual time for an empty one.
+local function fairLeave(B, tenant, pass)
+  redis.call("ZREM", B .. "fair:ready", tenant)
+  redis.call("SET", B .. "fair:vt", string.format("%.17g", pass))
 end
 
 -- A tenant with runnable jobs takes its turn from now on, unless it is parked.
@@ -399,24 +410,27 @@ end
 -- `defaults`: the queue's per-tenant { concurrency, rateMax, rateDuration } from meta.
 local function fairTake(k, B, now, defaults)
   local ready = B .. "fair:ready"
-  for _, tenant in ipairs(redis.call("ZRANGEBYSCORE", B .. "fair:parked", "-inf", now, "LIMIT", 0, 100)) do
-    fairUnpark(B, tenant)
-  end
-  if redis.call("LLEN", k.wait) > 0 or redis.call("ZCARD", k.prioritized) > 0 then
-    redis.call("ZADD", ready, "NX", fairVirtualTime(B), "")
+  local parked = B .. "fair:parked"
+  -- One read for the common case: no tenant parked and no job without a tenant.
+  if redis.call("EXISTS", parked, k.wait, k.prioritized) > 0 then
+    for _, tenant in ipairs(redis.call("ZRANGEBYSCORE", parked, "-inf", now, "LIMIT", 0, 100)) do
+      fairUnpark(B, tenant)
+    end
+    if redis.call("EXISTS", k.wait, k.prioritized) > 0 then
+      redis.call("ZADD", ready, "NX", fairVirtualTime(B), "")
+    end
   end
   for _ = 1, 100 do
     local head = redis.call("ZRANGE", ready, 0, 0, "WITHSCORES")
     if not head[1] then return nil end
     local tenant, pass = head[1], tonumber(head[2])
-    redis.call("SET", B .. "fair:vt", head[2])
     if tenant == "" then
       local jobId, from = takeShared(k)
       if jobId then
         redis.call("ZADD", ready, "XX", pass + 1, "")
         return jobId, from, nil
       end
-      redis.call("ZREM", ready, "")
+      fairLeave(B, "", pass)
     else
       local settings = redis.call("HMGET", B .. "tl:" .. tenant, "weight", "concurrency", "rateMax", "rateDuration", "paused")
       if fairMayRun(k, B, tenant, now, settings, defaults) then
@@ -432,7 +446,7 @@ local function fairTake(k, B, now, defaults)
             if redis.call("INCR", window) == 1 then redis.call("PEXPIRE", window, rateDuration) end
           end
           if redis.call("ZCARD", queued) == 0 then
-            redis.call("ZREM", ready, tenant)
+            fairLeave(B, tenant, pass)
           else
             local weight = tonumber(settings[1]) or 1
             if weight <= 0 then weight = 1 end
@@ -442,7 +456,9 @@ local function fairTake(k, B, now, defaults)
           if tonumber(popped[2]) >= PRIORITY_SHIFT then from = "prioritized" end
           return jobId, from, tenant
         end
-        redis.call("ZREM", ready, tenant)
+        fairLeave(B, tenant, pass)
+      else
+        redis.call("SET", B .. "fair:vt", string.format("%.17g", pass))
       end
     end
   end

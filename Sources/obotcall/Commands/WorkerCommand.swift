@@ -101,9 +101,11 @@ struct WorkerCommand: AsyncParsableCommand {
         return limits
     }
 
-    /// The queues named by `--fair-queues` or `$OBOTCALL_FAIR_QUEUES`.
+    /// The queues named by `--fair-queues` or `$OBOTCALL_FAIR_QUEUES` (an empty variable counts
+    /// as unset; `none` names none).
     static func fairQueueNames(option: String?, environment: String?) -> Set<String> {
-        guard let text = option ?? environment else { return Set(defaultFairQueues) }
+        let variable = environment.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        guard let text = option ?? variable else { return Set(defaultFairQueues) }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed == "none" || trimmed.isEmpty { return [] }
         return Set(trimmed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
