@@ -14,8 +14,8 @@ import Redis
 /// `ContinuousClock` here; the throughput is every job (BACKLOG + 10) over the time from the
 /// processors' start to the last completion (`counts().completed` polled every 10 ms). Prints
 /// CSV lines "metric,value" like Benchmarks/python/bullmq_fairness_bench.py, prefixed `fifo_`
-/// and `fair_`: the medians of ROUNDS alternating runs of each (default 3; each run's figures go
-/// to stderr).
+/// and `fair_`: the medians of ROUNDS alternating runs of each (default 5; each run's figures,
+/// with Redis's and this process's CPU time per job, go to stderr).
 ///
 /// Usage: queue-benchmark-swift fairness URL BACKLOG WORKERS CONCURRENCY [ROUNDS].
 enum FairnessBenchmark {
@@ -45,7 +45,7 @@ enum FairnessBenchmark {
         guard let concurrency = Int(arguments[3]), concurrencies.contains(concurrency) else {
             exitWith(2, "CONCURRENCY must be an integer in 1...1000, not '\(arguments[3])'\n\(usage)")
         }
-        var rounds = 3
+        var rounds = 5
         if arguments.count == 5 {
             guard let parsed = Int(arguments[4]), roundCounts.contains(parsed) else {
                 exitWith(2, "ROUNDS must be an integer in 1...9, not '\(arguments[4])'\n\(usage)")
@@ -76,7 +76,8 @@ enum FairnessBenchmark {
             // FIFO and fair alternate, `rounds` times each, so a slow spell of a shared machine
             // falls on both; each figure printed is the median of its rounds.
             for round in 1...rounds {
-                for fair in [false, true] {
+                // Each goes first in every other round: neither always runs on a fresher Redis.
+                for fair in round % 2 == 1 ? [false, true] : [true, false] {
                     let label = fair ? "fair" : "fifo"
                     let name = "bench-\(label)-\(UUID().uuidString.prefix(8).lowercased())"
                     let queues = try clients.map { try Queue(name: name, redis: $0, logger: logger) }
@@ -93,8 +94,9 @@ enum FairnessBenchmark {
                     let line =
                         "round \(round) \(label): "
                         + String(
-                            format: "B wait p50 %.1f ms, p99 %.1f ms, %.0f jobs/s\n", percentile(waits, 50), percentile(waits, 99),
-                            outcome.throughput)
+                            format: "B wait p50 %.1f ms, p99 %.1f ms, %.0f jobs/s; CPU per job: Redis %.1f us, clients %.1f us\n",
+                            percentile(waits, 50), percentile(waits, 99), outcome.throughput, outcome.redisMicrosPerJob,
+                            outcome.clientMicrosPerJob)
                     FileHandle.standardError.write(Data(line.utf8))
                     outcomes[fair, default: []].append(Outcome(waits: waits, throughput: outcome.throughput))
                 }
@@ -111,10 +113,33 @@ enum FairnessBenchmark {
         }
     }
 
+    /// Redis's CPU time so far (`INFO cpu`: user + system seconds).
+    static func redisCPUSeconds(_ client: RedisClient) async throws -> Double {
+        let text = try await client.execute(RedisCommand("INFO", ["cpu"]), as: String.self)
+        var total = 0.0
+        for line in text.split(whereSeparator: \.isNewline) {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, parts[0] == "used_cpu_sys" || parts[0] == "used_cpu_user" { total += Double(parts[1]) ?? 0 }
+        }
+        return total
+    }
+
+    /// This process's CPU time so far (user + system seconds).
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     /// B's waits (ms) and the jobs per second of one scenario.
     struct Outcome: Sendable {
         var waits: [Double]
         var throughput: Double
+        /// CPU per job while the jobs run (after the adds), Redis's and this process's: where a
+        /// difference in throughput comes from.
+        var redisMicrosPerJob = 0.0
+        var clientMicrosPerJob = 0.0
     }
 
     /// A job of tenant B, numbered in the order added.
@@ -148,7 +173,9 @@ enum FairnessBenchmark {
                 return nil
             }
         }
-        return try await withThrowingTaskGroup(of: Void.self, returning: Outcome.self) { group in
+        let redisBefore = try await redisCPUSeconds(producer.redis)
+        let clientBefore = processCPUSeconds()
+        var outcome = try await withThrowingTaskGroup(of: Void.self, returning: Outcome.self) { group in
             let start = ContinuousClock.now
             let end = start.advanced(by: deadline)
             for processor in processors { group.addTask { try await processor.run() } }
@@ -164,6 +191,10 @@ enum FairnessBenchmark {
                 throw error
             }
         }
+        let jobs = Double(total)
+        outcome.redisMicrosPerJob = (try await redisCPUSeconds(producer.redis) - redisBefore) / jobs * 1e6
+        outcome.clientMicrosPerJob = (processCPUSeconds() - clientBefore) / jobs * 1e6
+        return outcome
     }
 
     /// With the processors running: B's paced adds after the warm-up, then the wait for the last

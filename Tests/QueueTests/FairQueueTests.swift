@@ -169,6 +169,29 @@ struct FairQueueTests {
         }
     }
 
+    /// Without a limit a tenant's active jobs are not recorded (one write fewer per job); a limit
+    /// set while they run counts them all the same.
+    @Test func aLimitSetWhileJobsRunCountsThem() async throws {
+        try await QueueTesting.withQueue { queue in
+            try await queue.makeFair()
+            _ = try await Self.add(queue, tenant: "ta", count: 10)
+            var running: [Job] = []
+            for _ in 0..<3 { running.append(try #require(try await queue.fetch(QueueTesting.fetch).job)) }
+            #expect(try await queue.fairTenant("ta")?.running == 3)
+            try await queue.setLimits(TenantLimits(concurrency: 2), tenant: "ta")
+            // Three run, the limit is two: nothing more starts until two have finished.
+            #expect(try await queue.fetch(QueueTesting.fetch).job == nil)
+            _ = try await queue.complete(running[0], token: QueueTesting.fetch.token)
+            #expect(try await queue.fetch(QueueTesting.fetch).job == nil)
+            _ = try await queue.complete(running[1], token: QueueTesting.fetch.token)
+            let next = try #require(try await queue.fetch(QueueTesting.fetch).job)
+            #expect(next.tenantID == "ta")
+            #expect(try await queue.fetch(QueueTesting.fetch).job == nil)
+            #expect(try await queue.fairTenant("ta")?.running == 2)
+            #expect(try await queue.fairTenant("ta")?.parked == .held)
+        }
+    }
+
     @Test func aTenantsRateLimitHoldsAcrossWorkers() async throws {
         try await QueueTesting.withQueue { queue in
             try await queue.makeFair()

@@ -72,7 +72,8 @@ end
 -- wait/prioritized (any BullMQ producer can add them) and take turns as the tenant "".
 -- A tenant that may not run now is parked in B.."fair:parked" instead: scored by when its rate
 -- limit ends, or FAIR_HELD (at its concurrency limit, until one of its jobs leaves active), or
--- FAIR_PAUSED (paused by an admin). B.."fa:"..tenant is the set of its active jobs, B.."fl:"..tenant
+-- FAIR_PAUSED (paused by an admin). B.."fa:"..tenant is the set of its active jobs while a
+-- concurrency limit applies to it (tenant_admin.lua rebuilds it when one is set), B.."fl:"..tenant
 -- its rate-limit window, B.."tl:"..tenant its settings (weight, concurrency, rateMax,
 -- rateDuration, paused; queue defaults in meta as fair.concurrency, fair.rateMax,
 -- fair.rateDuration), B.."fair:tenants" every tenant seen (for listings).
@@ -152,9 +153,10 @@ end
 
 -- A job of a fair queue left active (finished, retried, stalled, waiting for children, removed):
 -- its tenant's slot is free, and a tenant held at its concurrency limit takes turns again.
-local function leaveActive(k, B, jobId)
+-- `tenant`: the job's tenant when the caller has read it (false: none), else nil (read here).
+local function leaveActive(k, B, jobId, tenant)
   if not isFair(k) then return end
-  local tenant = redis.call("HGET", B .. jobId, "tid")
+  if tenant == nil then tenant = redis.call("HGET", B .. jobId, "tid") end
   if not tenant or tenant == "" then return end
   if redis.call("SREM", B .. "fa:" .. tenant, jobId) == 1
     and tonumber(redis.call("ZSCORE", B .. "fair:parked", tenant)) == FAIR_HELD then
@@ -227,7 +229,15 @@ end
 -- Whether any job waits to run (in a fair queue: in any tenant's turn, parked ones included).
 local function hasRunnable(k, B)
   if redis.call("LLEN", k.wait) > 0 or redis.call("ZCARD", k.prioritized) > 0 then return true end
-  return isFair(k) and redis.call("ZCARD", B .. "fair:ready") + redis.call("ZCARD", B .. "fair:parked") > 0
+  if not isFair(k) then return false end
+  if redis.call("ZCARD", B .. "fair:parked") > 0 then return true end
+  -- A tenant in the rotation may have run out of jobs (it leaves at its next turn).
+  local tenants = redis.call("ZRANGE", B .. "fair:ready", 0, 10)
+  if #tenants > 10 then return true end
+  for _, tenant in ipairs(tenants) do
+    if tenant ~= "" and redis.call("EXISTS", B .. "fq:" .. tenant) == 1 then return true end
+  end
+  return false
 end
 
 -- The stalled check's look at tenants held at their concurrency limit: a slot freed by a path that
@@ -445,15 +455,16 @@ local function fairTake(k, B, now, defaults)
             local window = B .. "fl:" .. tenant
             if redis.call("INCR", window) == 1 then redis.call("PEXPIRE", window, rateDuration) end
           end
-          if redis.call("ZCARD", queued) == 0 then
-            fairLeave(B, tenant, pass)
-          else
-            local weight = tonumber(settings[1]) or 1
-            if weight <= 0 then weight = 1 end
-            redis.call("ZADD", ready, "XX", pass + 1 / weight, tenant)
-          end
+          -- A tenant whose set is now empty keeps its place until its next turn finds nothing
+          -- (one read fewer per job; a listing or `hasRunnable` may see it until then).
+          local weight = tonumber(settings[1]) or 1
+          if weight <= 0 then weight = 1 end
+          redis.call("ZADD", ready, "XX", pass + 1 / weight, tenant)
           local from = "waiting"
           if tonumber(popped[2]) >= PRIORITY_SHIFT then from = "prioritized" end
+          -- Its active jobs are recorded only while a concurrency limit applies to it.
+          local concurrency = tonumber(settings[2]) or defaults[1]
+          if concurrency and concurrency > 0 then redis.call("SADD", B .. "fa:" .. tenant, jobId) end
           return jobId, from, tenant
         end
         fairLeave(B, tenant, pass)
@@ -513,7 +524,6 @@ local function fetchNextJob(k, B, now, token, lockDuration, limiterMax, limiterD
       -- A legacy marker entry or an id whose hash is gone: drop it and look again.
       redis.call("LREM", k.active, 1, jobId)
     else
-      if tenant then redis.call("SADD", B .. "fa:" .. tenant, jobId) end
       if limited and redis.call("HEXISTS", jobKey, "defa") == 0 then
         if redis.call("INCR", k.limiter) == 1 then redis.call("PEXPIRE", k.limiter, duration) end
       end
@@ -544,7 +554,9 @@ end
 -- clears the stalled suspicion and removes it from active. Returns nil, or -1 missing job,
 -- -2 missing lock, -3 not active, -6 lock held by another token.
 local function releaseActiveJob(k, jobKey, jobId, token)
-  if redis.call("EXISTS", jobKey) == 0 then return -1 end
+  -- Every job hash has a name and a timestamp; the tenant is read in the same call.
+  local fields = redis.call("HMGET", jobKey, "tid", "name", "timestamp")
+  if not fields[2] and not fields[3] then return -1 end
   if token ~= "0" then
     local held = redis.call("GET", jobKey .. ":lock")
     -- A lock that vanished (expired, or lost with a Redis restart) while the job is still active
@@ -556,7 +568,7 @@ local function releaseActiveJob(k, jobKey, jobId, token)
   end
   redis.call("SREM", k.stalled, jobId)
   if redis.call("LREM", k.active, -1, jobId) == 0 then return -3 end
-  leaveActive(k, string.sub(jobKey, 1, #jobKey - #jobId), jobId)
+  leaveActive(k, string.sub(jobKey, 1, #jobKey - #jobId), jobId, fields[1])
   return nil
 end
 

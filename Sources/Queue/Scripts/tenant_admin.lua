@@ -40,6 +40,30 @@ local function wakeUnlessPaused()
   if not pausedOrMaxed(k.meta, k.active) then wakeWorkers(k.marker) end
 end
 
+-- The tenants' jobs in active, by tenant ("" for jobs without one).
+local function activeByTenant()
+  local counts = {}
+  for _, jobId in ipairs(redis.call("LRANGE", k.active, 0, -1)) do
+    local name = redis.call("HGET", B .. jobId, "tid") or ""
+    counts[name] = counts[name] or {}
+    table.insert(counts[name], jobId)
+  end
+  return counts
+end
+
+-- Workers record a tenant's active jobs (B.."fa:"..tenant) only while a concurrency limit applies
+-- to it; when one may have come into force, the record is rebuilt from the active list, so the
+-- jobs already running count against it. `only`: one tenant, or nil for all.
+local function recordRunning(only)
+  for name, ids in pairs(activeByTenant()) do
+    if name ~= "" and (only == nil or name == only) then
+      local running = B .. "fa:" .. name
+      redis.call("DEL", running)
+      for i = 1, #ids, 1000 do redis.call("SADD", running, unpack(ids, i, math.min(i + 999, #ids))) end
+    end
+  end
+end
+
 -- Tenants that have (or had) jobs in the fair sets.
 local function knownTenants()
   local tenants = redis.call("SMEMBERS", B .. "fair:tenants")
@@ -54,6 +78,8 @@ if action == "configure" then
   setOrClear(k.meta, "fair.maxPending", ARGV[9])
   if ARGV[4] == "1" then
     redis.call("HSET", k.meta, "fair", "1")
+    fairQueues[k.meta] = true
+    recordRunning(nil)
     return { 0, 0 }
   end
   -- Back to FIFO: new jobs go to wait at once; the tenants' sets move back in batches, each
@@ -87,6 +113,7 @@ elseif action == "limits" then
   setOrClear(key, "rateDuration", ARGV[7])
   setOrClear(key, "maxPending", ARGV[8])
   redis.call("SADD", B .. "fair:tenants", tenant)
+  recordRunning(tenant)
   -- A tenant waiting on its old limits takes its turn again and is judged by the new ones.
   local parked = tonumber(redis.call("ZSCORE", B .. "fair:parked", tenant))
   if parked and parked ~= FAIR_PAUSED then
@@ -139,9 +166,10 @@ elseif action == "tenants" then
   local most = tonumber(ARGV[4]) or 1000
   local rows = {}
   local count = 0
+  local active = activeByTenant()
   for _, name in ipairs(knownTenants()) do
     local queued = redis.call("ZCARD", B .. "fq:" .. name)
-    local running = redis.call("SCARD", B .. "fa:" .. name)
+    local running = #(active[name] or {})
     local parkedScore = tonumber(redis.call("ZSCORE", B .. "fair:parked", name))
     local settings = redis.call("HMGET", B .. "tl:" .. name, "weight", "concurrency", "rateMax", "rateDuration", "maxPending")
     local hasSettings = settings[1] or settings[2] or settings[3] or settings[4] or settings[5]
