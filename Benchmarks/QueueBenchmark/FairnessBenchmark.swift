@@ -101,6 +101,11 @@ enum FairnessBenchmark {
                     outcomes[fair, default: []].append(Outcome(waits: waits, throughput: outcome.throughput))
                 }
             }
+            // Each round's fair/FIFO ratio (the two ran back to back), and their median: steadier
+            // than a ratio of medians when the machine's speed drifts between rounds.
+            let ratios = zip(outcomes[true] ?? [], outcomes[false] ?? []).map { fair, fifo in fair.throughput / fifo.throughput * 100 }
+            print("ratio_rounds," + ratios.map { String(format: "%.0f", $0) }.joined(separator: " "))
+            print("ratio_median," + String(format: "%.1f", percentile(ratios.sorted(), 50)))
             for fair in [false, true] {
                 let label = fair ? "fair" : "fifo"
                 let rounds = outcomes[fair] ?? []

@@ -69,7 +69,11 @@ struct AgentCrashTests {
                 let before = try await Self.steps(database, runID)
                 #expect(before.count == 4)
 
-                let second = try ChildProcess(ChildProcess.obotcallPath, arguments, environment: environment)
+                // The second worker serves metrics: its token counter holds only the model call it made.
+                let port = try await WorkerProcessTests.freePort()
+                var withMetrics = arguments
+                withMetrics.replaceSubrange(3...4, with: ["--metrics-port", "\(port)", "--metrics-host", "127.0.0.1"])
+                let second = try ChildProcess(ChildProcess.obotcallPath, withMetrics, environment: environment)
                 defer { second.signal(SIGKILL) }
                 #expect(
                     try await ImportCrashTests.eventually(timeout: .seconds(120)) { try await runs.state(of: job.id) == .completed },
@@ -81,6 +85,9 @@ struct AgentCrashTests {
                 #expect(run?.status == .completed)
                 #expect(run?.output == "Roof visit scheduled and announced.")
                 #expect(run?.promptTokens == 21)
+                let metrics = try await WorkerProcessTests.get("http://127.0.0.1:\(port)/metrics")
+                let tokens = metrics.split(separator: "\n").filter { $0.hasPrefix("obotcall_tenant_tokens_total{") }
+                #expect(tokens == [#"obotcall_tenant_tokens_total{tenant="\#(tenant)"} 15"#], "\(tokens)")
                 // notify_intervention ran once: one notification job, keyed by run and step.
                 #expect(try await notifications.counts().waiting == 1)
                 #expect(try await notifications.job("agent-\(runID.uuidString.lowercased())-2") != nil)
