@@ -161,6 +161,44 @@ struct TenantLimitsRoutesTests {
         }
     }
 
+    @Test func aCapSetThroughTheAPIAppliesAtOnceOneSetElsewhereWithinTheCachesLifetime() async throws {
+        try await APIHarness.with { harness in
+            let queue = harness.queue(QueueName.notifications)
+            let tenant = harness.tenantA.description
+            // Remembered: a tenant without a cap costs no read; a cap set in Redis directly shows
+            // once the entry has expired, and at once after `forget`.
+            let cache = PendingCapCache(lifetime: .seconds(600))
+            #expect(try await cache.cap(queue, tenant: tenant) == nil)
+            try await queue.setLimits(TenantLimits(maxPending: 5), tenant: tenant)
+            #expect(try await cache.cap(queue, tenant: tenant) == nil)
+            let expiring = PendingCapCache(lifetime: .milliseconds(50))
+            #expect(try await expiring.cap(queue, tenant: tenant) == 5)
+            try await queue.setLimits(TenantLimits(maxPending: 7), tenant: tenant)
+            #expect(try await TestSupport.eventually { try await expiring.cap(queue, tenant: tenant) == 7 })
+            cache.forget(queue, tenant: tenant)
+            #expect(try await cache.cap(queue, tenant: tenant) == 7)
+            try await queue.setLimits(TenantLimits(), tenant: tenant)
+
+            // Through the route: the process's own cache forgets the old value.
+            let tokenA = try await APIHarness.token(tenant: harness.tenantA)
+            let platform = try await APIHarness.token(tenant: nil, serviceRole: true)
+            try await harness.app().test(.router) { client in
+                let created = try await client.call(
+                    .post, "/api/interventions", token: tokenA,
+                    json: #"{"reference":"INT-2","title":"Boiler","scheduledAt":"2026-12-01T09:00:00Z","technician":"Ada"}"#)
+                let id = try #require((created.body["intervention"] as? [String: Any])?["id"] as? String)
+                let notify = #"{"event":"en_route"}"#
+                let first = try await client.call(.post, "/api/interventions/\(id)/notifications", token: tokenA, json: notify)
+                #expect(first.status == .accepted)
+                let set = try await client.call(
+                    .put, "\(Self.base(QueueName.notifications, harness.tenantA))/limits", token: platform, json: #"{"maxPending":1}"#)
+                #expect(set.status == .ok)
+                let refused = try await client.call(.post, "/api/interventions/\(id)/notifications", token: tokenA, json: notify)
+                #expect(refused.status == .tooManyRequests)
+            }
+        }
+    }
+
     static func outboxCount(_ harness: APIHarness) async throws -> Int {
         try await harness.database.owner.withTransaction { connection in
             try await connection.query("SELECT count(*)::int FROM public.job_outbox", logger: APIHarness.logger).collect().first?.decode(

@@ -54,6 +54,7 @@ public struct TenantLimitsReconciler: Service {
         }
         let tenant = record.tenant.description
         try await queue.setLimits(limits, tenant: tenant)
+        PendingCapCache.shared.forget(queue, tenant: tenant)
         if record.paused {
             try await queue.pause(tenant: tenant)
         } else if try await queue.isPaused(tenant: tenant) {

@@ -66,6 +66,7 @@ extension APIHandler {
         let stored = wanted
         let record = try await withKnownTenant(tenant) { tx in try await tx.setQueueLimits(stored) }
         try await queue.setLimits(limits, tenant: tenant.description)
+        PendingCapCache.shared.forget(queue, tenant: tenant.description)
         return .ok(.init(body: .json(try await limitsView(record, tenant: tenant, queue: input.path.queue))))
     }
 

@@ -8,9 +8,10 @@ import Store
 extension PromisedJob {
     /// Refuses (429 with `Retry-After`) jobs that would take a tenant over its max pending jobs
     /// in their queue, before anything is written. The count is the scripts' (waiting,
-    /// prioritized, delayed); concurrent requests may each pass and together go a little over,
-    /// and the requests after them are refused.
-    static func admit(_ jobs: [PromisedJob]) async throws {
+    /// prioritized, delayed), read only for tenants with a cap (``PendingCapCache``); concurrent
+    /// requests may each pass and together go a little over, and the requests after them are
+    /// refused.
+    static func admit(_ jobs: [PromisedJob], caps: PendingCapCache = .shared) async throws {
         var adding: [String: (queue: Queue, tenant: TenantID, count: Int)] = [:]
         for job in jobs {
             let tenant: TenantID = job.outbox.tenant
@@ -19,8 +20,9 @@ extension PromisedJob {
             adding[key] = (queue: job.queue, tenant: tenant, count: previous + 1)
         }
         for (queue, tenant, count) in adding.values {
-            let load = try await queue.pendingLoad(tenant: tenant.description)
-            guard !load.allows(adding: count), let limit = load.limit else { continue }
+            guard let limit = try await caps.cap(queue, tenant: tenant.description) else { continue }
+            let load = TenantPendingLoad(pending: try await queue.pendingCount(tenant: tenant.description), limit: limit)
+            guard !load.allows(adding: count) else { continue }
             let message: String =
                 "the tenant has \(load.pending) jobs pending in queue \(queue.name), its limit is \(limit): wait for them to run before adding more"
             throw HTTPError(.tooManyRequests, headers: [.retryAfter: "\(retryAfterSeconds)"], message: message)

@@ -109,17 +109,29 @@ extension Queue {
     /// A tenant's pending jobs (waiting, prioritized, delayed, from its counts) and the cap that
     /// applies to it: its own max pending, else the queue's default, else none.
     public func pendingLoad(tenant: String) async throws -> TenantPendingLoad {
+        let cap = try await pendingCap(tenant: tenant)
+        return TenantPendingLoad(pending: try await pendingCount(tenant: tenant), limit: cap)
+    }
+
+    /// The max pending jobs that applies to the tenant: its own, else the queue's default, else
+    /// none.
+    public func pendingCap(tenant: String) async throws -> Int? {
         let replies = try await redis.pipeline([
             RedisCommand("HGET", [.string(keys.base + "tl:" + tenant), "maxPending"], keyArguments: 0..<1),
             RedisCommand("HGET", [.string(keys.meta), "fair.maxPending"], keyArguments: 0..<1),
-            RedisCommand("HMGET", [.string(keys.tenantCounts(tenant)), "waiting", "prioritized", "delayed"], keyArguments: 0..<1),
         ])
         let own = try String?(fromRESP: replies[0]).flatMap { Int($0) }
-        let queueDefault = try String?(fromRESP: replies[1]).flatMap { Int($0) }
-        let counts = try [String?](fromRESP: replies[2]).map { value in max(0, value.flatMap { Int($0) } ?? 0) }
+        return try own ?? String?(fromRESP: replies[1]).flatMap { Int($0) }
+    }
+
+    /// The tenant's pending jobs (waiting, prioritized, delayed), from its counts.
+    public func pendingCount(tenant: String) async throws -> Int {
+        let counts = try await redis.execute(
+            RedisCommand("HMGET", [.string(keys.tenantCounts(tenant)), "waiting", "prioritized", "delayed"], keyArguments: 0..<1),
+            as: [String?].self
+        ).map { value in max(0, value.flatMap { Int($0) } ?? 0) }
         // Counts are bounded by Redis memory; the sum saturates rather than trapping.
-        let pending = counts.reduce(0) { total, count in total.addingReportingOverflow(count).overflow ? Int.max : total + count }
-        return TenantPendingLoad(pending: pending, limit: own ?? queueDefault)
+        return counts.reduce(0) { total, count in total.addingReportingOverflow(count).overflow ? Int.max : total + count }
     }
 
     /// The queue's defaults for tenants without their own value (weight is always 1).
