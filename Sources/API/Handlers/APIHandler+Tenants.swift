@@ -26,8 +26,12 @@ extension APIHandler {
         let scope = try adminScope()
         let queue = try queue(input.path.queue)
         let fair = try await queue.isFair()
-        var tenants = fair ? try await queue.fairTenants(limit: 1_000) : []
-        if let own = scope.tenantID { tenants = tenants.filter { $0.tenant == own } }
+        var tenants: [FairTenant] = []
+        if fair, let own = scope.tenantID {
+            tenants = try await queue.fairTenant(own.description).map { [$0] } ?? []
+        } else if fair {
+            tenants = try await queue.fairTenants(limit: 1_000)
+        }
         let rows: [Components.Schemas.QueueTenant] = tenants.map { tenant in Components.Schemas.QueueTenant(tenant) }
         let list = Components.Schemas.QueueTenantList(queue: input.path.queue, fair: fair, tenants: rows)
         return .ok(.init(body: .json(list)))
@@ -86,10 +90,10 @@ extension APIHandler {
         let tenant = try tenantSlice(input.path.tenantId)
         let removed = try await queue(input.path.queue).purge(tenant: tenant.description)
         let metadata: Logger.Metadata = [
-            "queue": .string(input.path.queue.rawValue), "tenant": .string(tenant.description), "removed": .stringConvertible(removed.count),
+            "queue": .string(input.path.queue.rawValue), "tenant": .string(tenant.description), "removed": .stringConvertible(removed),
         ]
         dependencies.logger.notice("purged a tenant's pending jobs", metadata: metadata)
-        return .ok(.init(body: .json(.init(removed: removed.count))))
+        return .ok(.init(body: .json(.init(removed: removed))))
     }
 
     /// Records the pause in PostgreSQL, then applies it in Redis.

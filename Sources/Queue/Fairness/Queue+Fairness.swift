@@ -65,14 +65,14 @@ extension Queue {
     /// unless `includeDelayed` is false), found through the tenant index, in batches of `batch`.
     /// In a fair queue the tenant is paused meanwhile, so none of its jobs starts mid-purge; it
     /// is resumed after unless it was paused before. Running and finished jobs are kept. Returns
-    /// the removed ids.
+    /// how many were removed (not their ids: a purge may remove millions).
     @discardableResult
-    public func purge(tenant: String, includeDelayed: Bool = true, batch: Int = 1000) async throws -> [String] {
+    public func purge(tenant: String, includeDelayed: Bool = true, batch: Int = 1000) async throws -> Int {
         try Self.checkTenant(tenant)
         let fair = try await isFair()
         let wasPaused = try await isPaused(tenant: tenant)
         if fair && !wasPaused { try await pause(tenant: tenant) }
-        var removed: [String] = []
+        var removed = 0
         var offset = 0
         do {
             while offset >= 0 {
@@ -84,7 +84,7 @@ extension Queue {
                 }
                 let parts = Array(array)
                 offset = try Int(fromRESP: parts[1])
-                removed += try [String](fromRESP: parts[2])
+                removed += max(0, try Int(fromRESP: parts[0]))
             }
         } catch {
             if fair && !wasPaused { try? await resume(tenant: tenant) }
@@ -103,7 +103,9 @@ extension Queue {
 
     /// One tenant's row of `fairTenants()`, or nil when it has nothing queued, running or set.
     public func fairTenant(_ tenant: String) async throws -> FairTenant? {
-        try await fairTenants(limit: 10_000).first { $0.tenant == tenant }
+        try Self.checkTenant(tenant)
+        let reply = try await run(TenantAdminCall(action: .tenants(limit: 1), tenant: tenant))
+        return FairTenant.rows(try [String](fromRESP: reply)).first { $0.tenant == tenant }
     }
 
     /// A tenant's pending jobs (waiting, prioritized, delayed, from its counts) and the cap that

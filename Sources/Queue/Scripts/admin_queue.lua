@@ -24,13 +24,17 @@ local function deleteFairQueued(budget)
   local deleted, remain = 0, false
   for _, name in ipairs(redis.call("SMEMBERS", B .. "fair:tenants")) do
     local queued = B .. "fq:" .. name
-    local ids = redis.call("ZRANGE", queued, 0, budget - deleted - 1)
-    for _, jobId in ipairs(ids) do
-      redis.call("ZREM", queued, jobId)
-      deleteJob(B, jobId, false, runnableState(tonumber(redis.call("HGET", B .. jobId, "priority")) or 0))
+    if deleted >= budget then
+      if redis.call("EXISTS", queued) == 1 then remain = true end
+    else
+      local entries = redis.call("ZRANGE", queued, 0, budget - deleted - 1, "WITHSCORES")
+      for i = 1, #entries, 2 do
+        redis.call("ZREM", queued, entries[i])
+        deleteJob(B, entries[i], false, fairQueuedState(entries[i + 1]))
+      end
+      deleted = deleted + #entries / 2
+      if redis.call("ZCARD", queued) > 0 then remain = true end
     end
-    deleted = deleted + #ids
-    if redis.call("ZCARD", queued) > 0 then remain = true end
   end
   return deleted, remain
 end
@@ -87,6 +91,8 @@ elseif action == "clean" then
       if isList then redis.call("LREM", key, 0, jobId) else redis.call("ZREM", key, jobId) end
       local counted = state
       if state == "wait" or state == "paused" then counted = "waiting" end
+      -- A cleaned active job gives its tenant's slot back (before its hash goes).
+      if state == "active" then leaveActive(k, B, jobId) end
       deleteJob(B, jobId, false, counted)
       table.insert(removed, jobId)
     end

@@ -348,14 +348,24 @@ local function deleteJob(B, jobId, finished, state)
     jobKey .. ":processed", jobKey .. ":failed", jobKey .. ":unsuccessful")
 end
 
+-- The state a job in a tenant's set is counted in, by its score there: a recovered job goes back
+-- to the front as waiting whatever its priority.
+local function fairQueuedState(score)
+  if tonumber(score) >= PRIORITY_SHIFT then return "prioritized" end
+  return "waiting"
+end
+
 -- Takes a fair queue's runnable job out of its tenant's set; returns the state it left
 -- ("waiting" or "prioritized"), or nil when it was not there.
 local function fairDequeue(k, B, jobId)
   if not isFair(k) then return nil end
-  local fields = redis.call("HMGET", B .. jobId, "tid", "priority")
-  if not fields[1] or fields[1] == "" then return nil end
-  if redis.call("ZREM", B .. "fq:" .. fields[1], jobId) == 0 then return nil end
-  return runnableState(tonumber(fields[2]) or 0)
+  local tenant = redis.call("HGET", B .. jobId, "tid")
+  if not tenant or tenant == "" then return nil end
+  local queued = B .. "fq:" .. tenant
+  local score = redis.call("ZSCORE", queued, jobId)
+  if not score then return nil end
+  redis.call("ZREM", queued, jobId)
+  return fairQueuedState(score)
 end
 
 -- Removes a job that has not started (delayed, prioritized, waiting, or a flow's parent waiting
@@ -521,8 +531,10 @@ local function fetchNextJob(k, B, now, token, lockDuration, limiterMax, limiterD
     if not jobId then break end
     local jobKey = B .. jobId
     if string.sub(jobId, 1, 2) == "0:" or redis.call("EXISTS", jobKey) == 0 then
-      -- A legacy marker entry or an id whose hash is gone: drop it and look again.
+      -- A legacy marker entry or an id whose hash is gone: drop it (and the tenant's slot it
+      -- took) and look again.
       redis.call("LREM", k.active, 1, jobId)
+      if tenant then redis.call("SREM", B .. "fa:" .. tenant, jobId) end
     else
       if limited and redis.call("HEXISTS", jobKey, "defa") == 0 then
         if redis.call("INCR", k.limiter) == 1 then redis.call("PEXPIRE", k.limiter, duration) end

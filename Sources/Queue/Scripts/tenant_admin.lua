@@ -12,7 +12,7 @@
                   the field; max pending is read by the API before it adds, not by the scripts)
         "pause" | "resume": nothing more
         "purge": 4 offset into the tenant index (newest first), 5 batch, 6 include delayed "1"/"0"
-        "tenants": 4 at most this many tenants
+        "tenants": 4 at most this many tenants (3, the tenant: only that one)
         "queued": nothing more
   Returns: configure: { jobs moved back to wait, 1 if more remain }; limits/pause/resume: 0;
            purge: { removed count, next offset or -1 when done, removed ids };
@@ -80,6 +80,10 @@ if action == "configure" then
     redis.call("HSET", k.meta, "fair", "1")
     fairQueues[k.meta] = true
     recordRunning(nil)
+    -- Tenants held at the old default concurrency are judged by the new one at their next turn.
+    local held = string.format("%.0f", FAIR_HELD)
+    for _, name in ipairs(redis.call("ZRANGEBYSCORE", B .. "fair:parked", held, held)) do fairUnpark(B, name) end
+    wakeUnlessPaused()
     return { 0, 0 }
   end
   -- Back to FIFO: new jobs go to wait at once; the tenants' sets move back in batches, each
@@ -90,13 +94,18 @@ if action == "configure" then
   local moved = 0
   for _, name in ipairs(knownTenants()) do
     local queued = B .. "fq:" .. name
-    local ids = redis.call("ZRANGE", queued, 0, budget - moved - 1)
-    for _, jobId in ipairs(ids) do
+    local entries = redis.call("ZRANGE", queued, 0, budget - moved - 1, "WITHSCORES")
+    for i = 1, #entries, 2 do
+      local jobId = entries[i]
       redis.call("ZREM", queued, jobId)
-      local priority = tonumber(redis.call("HGET", B .. jobId, "priority")) or 0
+      -- Where it is counted: a job the stalled check put back is waiting whatever its priority.
+      local priority = 0
+      if fairQueuedState(entries[i + 1]) == "prioritized" then
+        priority = tonumber(redis.call("HGET", B .. jobId, "priority")) or 0
+      end
       enqueueRunnable(k, B, jobId, priority, false, "")
     end
-    moved = moved + #ids
+    moved = moved + #entries / 2
     if moved >= budget then
       wakeUnlessPaused()
       return { moved, 1 }
@@ -107,13 +116,15 @@ if action == "configure" then
   return { moved, 0 }
 elseif action == "limits" then
   local key = B .. "tl:" .. tenant
+  local concurrencyBefore = redis.call("HGET", key, "concurrency") or ""
   setOrClear(key, "weight", ARGV[4])
   setOrClear(key, "concurrency", ARGV[5])
   setOrClear(key, "rateMax", ARGV[6])
   setOrClear(key, "rateDuration", ARGV[7])
   setOrClear(key, "maxPending", ARGV[8])
   redis.call("SADD", B .. "fair:tenants", tenant)
-  recordRunning(tenant)
+  -- A new concurrency limit counts the jobs already running (unchanged: nothing to rebuild).
+  if concurrencyBefore ~= ARGV[5] then recordRunning(tenant) end
   -- A tenant waiting on its old limits takes its turn again and is judged by the new ones.
   local parked = tonumber(redis.call("ZSCORE", B .. "fair:parked", tenant))
   if parked and parked ~= FAIR_PAUSED then
@@ -167,7 +178,10 @@ elseif action == "tenants" then
   local rows = {}
   local count = 0
   local active = activeByTenant()
-  for _, name in ipairs(knownTenants()) do
+  -- One tenant when named (a tenant admin's own row), else every known one.
+  local names = knownTenants()
+  if tenant ~= "" then names = { tenant } end
+  for _, name in ipairs(names) do
     local queued = redis.call("ZCARD", B .. "fq:" .. name)
     local running = #(active[name] or {})
     local parkedScore = tonumber(redis.call("ZSCORE", B .. "fair:parked", name))
