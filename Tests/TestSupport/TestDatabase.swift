@@ -22,8 +22,24 @@ public struct TestDatabase: Sendable {
     }()
 
     /// Runs `body` with a fresh database; with `migrated`, every migration is applied first.
+    ///
+    /// At most `TestDatabaseSlots.shared` databases exist at once; a PostgreSQL error leaving
+    /// `body` is rethrown with its server message, which `PSQLError` hides from its description.
     public static func with<Result: Sendable>(
         migrated: Bool = true,
+        _ body: @Sendable (TestDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await TestDatabaseSlots.shared.withSlot {
+            do {
+                return try await withFresh(migrated: migrated, body)
+            } catch let error as PSQLError {
+                throw DetailedPostgresError(error)
+            }
+        }
+    }
+
+    private static func withFresh<Result: Sendable>(
+        migrated: Bool,
         _ body: @Sendable (TestDatabase) async throws -> Result
     ) async throws -> Result {
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(20).lowercased()
@@ -73,5 +89,16 @@ public struct TestDatabase: Sendable {
 
     private static func drop(_ name: String, on server: Database) async throws {
         _ = try await server.client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")).collect()
+    }
+}
+
+/// A `PSQLError` with its server message and SQL state visible in a test failure.
+public struct DetailedPostgresError: Error, CustomStringConvertible {
+    let underlying: PSQLError
+    public let description: String
+
+    init(_ underlying: PSQLError) {
+        self.underlying = underlying
+        description = String(reflecting: underlying)
     }
 }

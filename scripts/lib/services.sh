@@ -10,15 +10,18 @@ svc_as_root() {
         svc_die "need root to run: $* (install it by hand or run as root)"; fi
 }
 
+# Wait up to 10 minutes for another apt or dpkg (a second script installing at the same time)
+# to let go of its lock instead of failing at once.
+svc_apt_lock="-o DPkg::Lock::Timeout=600"
 svc_apt_updated=""
 svc_apt_install() {
     if [ -z "$svc_apt_updated" ]; then
         svc_log "apt-get update"
-        svc_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || svc_die "apt-get update failed"
+        svc_as_root env DEBIAN_FRONTEND=noninteractive apt-get $svc_apt_lock update -qq >/dev/null || svc_die "apt-get update failed"
         svc_apt_updated=1
     fi
     svc_log "installing $*"
-    svc_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
+    svc_as_root env DEBIAN_FRONTEND=noninteractive apt-get $svc_apt_lock install -y -qq --no-install-recommends "$@" >/dev/null \
         || svc_die "apt-get install $* failed"
 }
 
@@ -129,7 +132,7 @@ svc_start_postgres() {
         svc_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 \
             --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; svc_die "initdb failed"; }
     fi
-    local opts="-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c max_connections=200"
+    local opts="-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c max_connections=400"
     [ "$mode" = fast ] && opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     svc_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 -o "$opts" start >/dev/null \
         || { tail -n 20 "$dir/postgres.log" >&2; svc_die "PostgreSQL did not start on port $port (log: $dir/postgres.log)"; }
