@@ -129,8 +129,9 @@ let package = Package(
             ],
             // openapi.yaml is the contract: Generated/ is made from it (scripts/generate-openapi),
             // the server serves it and validates every request against it.
+            // Dashboard/Assets is the admin dashboard (served at /admin/ by DashboardRoutes).
             exclude: ["openapi-generator-config.yaml"],
-            resources: [.copy("Middleware/rate_limit.lua"), .copy("openapi.yaml")],
+            resources: [.copy("Middleware/rate_limit.lua"), .copy("openapi.yaml"), .copy("Dashboard/Assets")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

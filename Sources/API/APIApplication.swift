@@ -62,6 +62,9 @@ public enum APIApplication {
 
     public static func contract() throws -> OpenAPIContract { try bundledContract.get() }
 
+    /// The dashboard's files, read once per process.
+    static let bundledDashboard = Result { try DashboardAssets.bundled() }
+
     /// The public router, for tests (`app.test(.router)`) and for `make`.
     public static func router(_ dependencies: APIDependencies) throws -> Router<APIRequestContext> {
         try build(dependencies).router
@@ -81,6 +84,7 @@ public enum APIApplication {
         if !options.corsOrigins.isEmpty { router.add(middleware: CORSPolicyMiddleware(origins: options.corsOrigins)) }
         router.add(middleware: ErrorEnvelopeMiddleware())
         router.add(middleware: MethodNotAllowedMiddleware(book: book))
+        DashboardRoutes(assets: try bundledDashboard.get()).register(on: router, book: book)
 
         let api = router.group("api").add(middleware: AuthMiddleware(verifier: dependencies.verifier))
         if let redis = dependencies.redis, options.rateLimit > 0 {

@@ -46,7 +46,12 @@ struct AdminRoutesTests {
                     own["counts"] as? [String: Int] == [
                         "waiting": 0, "active": 0, "prioritized": 0, "delayed": 0, "completed": 0, "failed": 1, "waiting-children": 0,
                     ])
-                #expect(try await client.call(.get, "/api/admin/queues", token: memberA).status == .forbidden)
+                // A member reads its tenant's counts (the dashboard's read-only mode), never acts.
+                let memberView = try #require(try await summary(memberA))
+                #expect((memberView["counts"] as? [String: Int])?["failed"] == 1)
+                #expect(
+                    try await client.call(.post, "/api/admin/queues/\(QueueName.imports)/jobs/\(failedA)/retry", token: memberA).status
+                        == .forbidden)
 
                 let page = "/api/admin/queues/\(QueueName.imports)/jobs?state=failed"
                 let platformJobs = try await client.call(.get, page, token: platform).body["jobs"] as? [[String: Any]]

@@ -44,12 +44,13 @@ struct OpenAPIContractTests {
                 "/" + path.split(separator: "/").map { $0.first == ":" ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
             }
             let served = Set(router.routes.map { "\($0.method.rawValue) \(normalized($0.path.description))" })
-            let documented = Set(contract.routes.map { "\($0.method) \($0.path)" })
+            // The router does not keep a trailing slash (`/admin/` is registered as `/admin`).
+            let documented = Set(contract.routes.map { "\($0.method) \(normalized($0.path))" })
             #expect(documented.count >= 35)
             #expect(served.subtracting(documented).isEmpty, "served, not documented: \(served.subtracting(documented).sorted())")
             #expect(documented.subtracting(served).isEmpty, "documented, not served: \(documented.subtracting(served).sorted())")
             let recorded = Set(book.all.map { "\($0.method.rawValue) \($0.path)" })
-            #expect(recorded == documented)
+            #expect(recorded == Set(contract.routes.map { "\($0.method) \($0.path)" }))
             #expect(book.all.allSatisfy { !$0.operationID.isEmpty })
             for route in contract.routes {
                 #expect(route.authenticated == route.path.hasPrefix("/api/"), "\(route.method) \(route.path): security does not match its prefix")

@@ -5,9 +5,10 @@ import Queue
 
 /// `/api/admin/queues`: inspect and steer the queues.
 ///
-/// Platform admins (`service_role`) see and act on every job. Tenant admins see counts and jobs
-/// of their own tenant only, and may retry or remove their own jobs; what acts on a queue shared
-/// by every tenant (pause, resume, clean) needs a platform admin.
+/// Platform admins (`service_role`) see and act on every job, and may filter on one tenant. A
+/// tenant's users see counts and jobs of their own tenant only (viewers and members read, as the
+/// dashboard's read-only mode); its admins may also retry or remove its jobs. What acts on a
+/// queue shared by every tenant (pause, resume, clean) needs a platform admin.
 extension APIHandler {
     static let adminPageSize = 50
 
@@ -47,16 +48,16 @@ extension APIHandler {
     }
 
     func listQueueSummaries(_ input: Operations.ListQueueSummaries.Input) async throws -> Operations.ListQueueSummaries.Output {
-        let scope = try adminScope()
+        let scope = try adminReadScope(filter: input.query.tenant)
+        let platform = try context.requireIdentity().isPlatformAdmin
         var summaries: [Components.Schemas.QueueSummary] = []
         for name in Components.Schemas.QueueName.allCases {
             let queue = try queue(name)
             let all = try await queue.counts()
             let counts: Queue.Counts
             if let tenant = scope.tenantID { counts = try await queue.counts(tenant: tenant) } else { counts = all }
-            // Workers and last-minute throughput are the whole platform's: a tenant admin does
+            // Workers and last-minute throughput are the whole platform's: a tenant's users do
             // not learn other tenants' volume from them (empty and 0 in the tenant's view).
-            let platform = scope.tenantID == nil
             summaries.append(
                 .init(
                     name: name, paused: all.paused,
@@ -67,21 +68,22 @@ extension APIHandler {
                     completedLastMinute: platform ? try await queue.metrics(.completed, minutes: 1).perMinute.first ?? 0 : 0,
                     failedLastMinute: platform ? try await queue.metrics(.failed, minutes: 1).perMinute.first ?? 0 : 0))
         }
-        return .ok(.init(body: .json(.init(queues: summaries))))
+        return .ok(.init(body: .json(.init(queues: summaries, redis: platform ? try await redisInfo() : nil))))
     }
 
     func listQueueJobs(_ input: Operations.ListQueueJobs.Input) async throws -> Operations.ListQueueJobs.Output {
-        let scope = try adminScope()
+        let scope = try adminReadScope(filter: input.query.tenant)
         let queue = try queue(input.path.queue)
         let state = try stored(input.query.state.rawValue, as: JobState.self, "state")
         let page = input.query.page ?? 1
+        let order: JobListOrder = input.query.order == .oldest ? .oldestFirst : .newestFirst
         // At most 10,000 pages of 50: the document bounds `page`, so this cannot overflow.
         let offset = (page - 1) * Self.adminPageSize
         let found: [Job]
         if let tenant = scope.tenantID {
-            found = try await queue.jobs(tenant: tenant, in: state, offset: offset, limit: Self.adminPageSize)
+            found = try await queue.jobs(tenant: tenant, in: state, offset: offset, limit: Self.adminPageSize, order: order)
         } else {
-            found = try await queue.jobs(in: state, offset: offset, limit: Self.adminPageSize)
+            found = try await queue.jobs(in: state, offset: offset, limit: Self.adminPageSize, order: order)
         }
         return .ok(.init(body: .json(.init(jobs: try found.map { try .init($0, state: state) }, page: page))))
     }
@@ -126,12 +128,20 @@ extension APIHandler {
     }
 
     func retryJob(_ input: Operations.RetryJob.Input) async throws -> Operations.RetryJob.Output {
+        let job = try await actOnJob(input.path.id, in: input.path.queue) { queue, id in try await queue.retry(id) }
+        return .ok(.init(body: .json(.init(job: job))))
+    }
+
+    /// Runs `action` on a job the caller may act on, and answers the job as it is afterwards.
+    func actOnJob(
+        _ id: String, in name: Components.Schemas.QueueName, _ action: (Queue, String) async throws -> Void
+    ) async throws -> Components.Schemas.Job {
         let scope = try adminScope()
-        let queue = try queue(input.path.queue)
-        let job = try await adminJob(input.path.id, in: queue, scope: scope)
-        try await queue.retry(job.id)
-        guard let retried = try await queue.job(job.id) else { throw HTTPError(.notFound, message: "job \(job.id) vanished") }
-        return .ok(.init(body: .json(.init(job: try .init(retried, state: try await queue.state(of: job.id))))))
+        let queue = try queue(name)
+        let job = try await adminJob(id, in: queue, scope: scope)
+        try await action(queue, job.id)
+        guard let after = try await queue.job(job.id) else { throw HTTPError(.notFound, message: "job \(job.id) vanished") }
+        return try .init(after, state: try await queue.state(of: job.id))
     }
 
     func retryFailedJobs(_ input: Operations.RetryFailedJobs.Input) async throws -> Operations.RetryFailedJobs.Output {

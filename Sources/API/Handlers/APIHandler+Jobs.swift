@@ -38,15 +38,21 @@ extension APIHandler {
         let tenant = try tenant()
         let identity = try context.requireIdentity()
         let (queue, job) = try await ownJob(queue: input.path.queue, id: input.path.id, tenant: tenant)
-        let subscription = try await streams.subscribe(queue: queue, jobID: job.id, user: identity.userID)
+        let body = try await eventStream(queue: queue, job: job, user: identity.userID, lastEventID: input.headers.lastEventID)
+        return .ok(.init(body: .textEventStream(body)))
+    }
+
+    /// A job's Server-Sent Events: subscribed first, then (unless resuming after `lastEventID`)
+    /// the job as it is now, so that nothing happening after the snapshot is missed.
+    func eventStream(queue: Queue, job: Job, user: UUID, lastEventID: String?) async throws -> HTTPBody {
+        let subscription = try await streams.subscribe(queue: queue, jobID: job.id, user: user)
         var resumeAfter: String?
-        if let text = input.headers.lastEventID, !text.isEmpty {
+        if let text = lastEventID, !text.isEmpty {
             guard let requested = EventStreamID(text), let end = EventStreamID(subscription.streamEnd), requested <= end else {
                 throw HTTPError(.conflict, message: "Last-Event-ID: \(text) is past the end of the queue's events; reconnect without it")
             }
             resumeAfter = requested.description
         }
-        // Subscribed before the job is read: whatever happens after the snapshot is delivered.
         var snapshot: (json: String, terminal: Bool)?
         if resumeAfter == nil {
             let state = try await queue.state(of: job.id)
@@ -58,8 +64,7 @@ extension APIHandler {
         let frames = JobEventFrames(
             queue: queue, jobID: job.id, subscription: subscription, snapshot: snapshot, resumeAfter: resumeAfter,
             heartbeat: options.eventStreamHeartbeat, deadline: .now + options.eventStreamMaxDuration)
-        let body = HTTPBody(frames, length: .unknown, iterationBehavior: .single)
-        return .ok(.init(body: .textEventStream(body)))
+        return HTTPBody(frames, length: .unknown, iterationBehavior: .single)
     }
 
     /// Cancels a job: a member of its tenant, or a platform admin, whatever the job's kind.

@@ -161,7 +161,7 @@ extension APIHandler {
     }
 
     func listJobSchedulers(_ input: Operations.ListJobSchedulers.Input) async throws -> Operations.ListJobSchedulers.Output {
-        let scope = try adminScope()
+        let scope = try adminReadScope()
         var tenantFilter = scope.tenantID
         if let asked = input.query.tenant {
             guard let tenant = TenantID(uuidString: asked) else { throw invalid("tenant", "must be a UUID") }

@@ -23,7 +23,7 @@ extension APIHandler {
     }
 
     func listQueueTenants(_ input: Operations.ListQueueTenants.Input) async throws -> Operations.ListQueueTenants.Output {
-        let scope = try adminScope()
+        let scope = try adminReadScope()
         let queue = try queue(input.path.queue)
         let fair = try await queue.isFair()
         var tenants: [FairTenant] = []

@@ -13,3 +13,8 @@ extension HTTPField.Name {
     /// Tells nginx-style proxies not to buffer an event stream.
     public static let accelBuffering = HTTPField.Name("X-Accel-Buffering")!
 }
+
+extension HTTPField.Name {
+    /// The dashboard's pages send no referrer (their addresses may carry a job id).
+    public static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+}

@@ -112,18 +112,50 @@ extension Queue {
         case .active:
             command = RedisCommand("LRANGE", [.string(keys.active), .int(start), .int(stop)], keyArguments: 0..<1)
         case .prioritized, .delayed, .waitingChildren:
-            let key = state == .prioritized ? keys.prioritized : state == .delayed ? keys.delayed : keys.waitingChildren
-            command = RedisCommand("ZRANGE", [.string(key), .int(start), .int(stop)], keyArguments: 0..<1)
+            command = RedisCommand("ZRANGE", [.string(sortedSetKey(state)), .int(start), .int(stop)], keyArguments: 0..<1)
         case .completed, .failed:
-            command = RedisCommand(
-                "ZREVRANGE", [.string(state == .completed ? keys.completed : keys.failed), .int(start), .int(stop)],
-                keyArguments: 0..<1)
+            command = RedisCommand("ZREVRANGE", [.string(sortedSetKey(state)), .int(start), .int(stop)], keyArguments: 0..<1)
         case .unknown:
             return []
         }
         var ids = try await redis.execute(command, as: [String].self)
         if state == .waiting { ids.reverse() }
         return try await jobs(ids: ids)
+    }
+
+    /// A page of the jobs in `state` by when they entered it: `.newestFirst` starts with the job
+    /// added (waiting, active), finished (completed, failed) or due (delayed) last, or with the
+    /// highest priority number (prioritized); `.oldestFirst` is the reverse.
+    public func jobs(in state: JobState, offset: Int, limit: Int, order: JobListOrder) async throws -> [Job] {
+        let (start, stop) = Self.range(offset: offset, limit: limit)
+        let command: RedisCommand
+        switch (state, order) {
+        case (.waiting, _), (.active, _):
+            // Both lists take new jobs at their head.
+            let key = state == .waiting ? keys.wait : keys.active
+            command =
+                order == .newestFirst
+                ? RedisCommand("LRANGE", [.string(key), .int(start), .int(stop)], keyArguments: 0..<1)
+                : RedisCommand("LRANGE", [.string(key), .int(-stop - 1), .int(-start - 1)], keyArguments: 0..<1)
+        case (.prioritized, _), (.delayed, _), (.waitingChildren, _), (.completed, _), (.failed, _):
+            let verb = order == .newestFirst ? "ZREVRANGE" : "ZRANGE"
+            command = RedisCommand(verb, [.string(sortedSetKey(state)), .int(start), .int(stop)], keyArguments: 0..<1)
+        case (.unknown, _):
+            return []
+        }
+        var ids = try await redis.execute(command, as: [String].self)
+        if (state == .waiting || state == .active) && order == .oldestFirst { ids.reverse() }
+        return try await jobs(ids: ids)
+    }
+
+    private func sortedSetKey(_ state: JobState) -> String {
+        switch state {
+        case .prioritized: return keys.prioritized
+        case .delayed: return keys.delayed
+        case .waitingChildren: return keys.waitingChildren
+        case .completed: return keys.completed
+        default: return keys.failed
+        }
     }
 
     /// One tenant's jobs in this queue, newest first, from the tenant index (no scan). Entries
@@ -144,6 +176,11 @@ extension Queue {
     /// How many jobs the tenant has in this queue (index entries).
     public func jobCount(tenant: String) async throws -> Int {
         try await redis.execute(RedisCommand("ZCARD", [.string(keys.tenantIndex(tenant))], keyArguments: 0..<1), as: Int.self)
+    }
+
+    /// How many log lines the job has kept.
+    public func logCount(_ id: String) async throws -> Int {
+        try await redis.execute(RedisCommand("LLEN", [.string(keys.logs(id))], keyArguments: 0..<1), as: Int.self)
     }
 
     /// The job's log lines, oldest first.
@@ -185,15 +222,17 @@ extension Queue {
         return counts
     }
 
-    /// A page of one tenant's jobs in `state`, newest first, looking at its `scanLimit` most
-    /// recent jobs. States are told apart by set membership (`ZSCORE`) and one read of `active`
+    /// A page of one tenant's jobs in `state`, by when they were added (newest first unless
+    /// `order` says otherwise), looking at its `scanLimit` most recent (or oldest) jobs. States are told apart by set membership (`ZSCORE`) and one read of `active`
     /// per batch, never by scanning the wait list.
-    public func jobs(tenant: String, in state: JobState, offset: Int, limit: Int, scanLimit: Int = 10_000) async throws -> [Job] {
+    public func jobs(
+        tenant: String, in state: JobState, offset: Int, limit: Int, scanLimit: Int = 10_000, order: JobListOrder = .newestFirst
+    ) async throws -> [Job] {
         var matching: [String] = []
         let wanted = min(max(0, offset), scanLimit) + min(max(1, limit), 1000)
         var position = 0
         while position < scanLimit && matching.count < wanted {
-            let batch = try await jobIDs(tenant: tenant, offset: position, limit: 200)
+            let batch = try await jobIDs(tenant: tenant, offset: position, limit: 200, order: order)
             if batch.isEmpty { break }
             position += batch.count
             for (id, found) in zip(batch, try await indexedStates(of: batch)) where found == state { matching.append(id) }
@@ -226,10 +265,11 @@ extension Queue {
     }
 
     /// Ids from the tenant index, newest first.
-    func jobIDs(tenant: String, offset: Int, limit: Int) async throws -> [String] {
+    func jobIDs(tenant: String, offset: Int, limit: Int, order: JobListOrder = .newestFirst) async throws -> [String] {
         let (start, stop) = Self.range(offset: offset, limit: limit)
         return try await redis.execute(
-            RedisCommand("ZREVRANGE", [.string(keys.tenantIndex(tenant)), .int(start), .int(stop)], keyArguments: 0..<1),
+            RedisCommand(
+                order == .newestFirst ? "ZREVRANGE" : "ZRANGE", [.string(keys.tenantIndex(tenant)), .int(start), .int(stop)], keyArguments: 0..<1),
             as: [String].self)
     }
 
@@ -237,6 +277,8 @@ extension Queue {
     public struct Metrics: Sendable, Equatable, Codable {
         public var count: Int
         public var perMinute: [Int]
+        /// Finished so far in the minute in progress (not in `perMinute`).
+        public var currentMinute: Int = 0
     }
 
     /// Finishes per minute, newest first: `perMinute[0]` is the last complete minute before now.
@@ -250,11 +292,21 @@ extension Queue {
         let fields = try [String?](fromRESP: replies[0])
         let number = { (index: Int) in fields.count > index ? fields[index].flatMap { Int($0) } : nil }
         let stored = try [String](fromRESP: replies[1]).compactMap(Int.init)
+        let now = Self.now()
         return Metrics(
             count: number(0) ?? 0,
             perMinute: Self.perMinute(
-                stored: stored, count: number(0) ?? 0, minuteStart: number(1), countAtMinuteStart: number(2), now: Self.now(),
-                minutes: minutes))
+                stored: stored, count: number(0) ?? 0, minuteStart: number(1), countAtMinuteStart: number(2), now: now,
+                minutes: minutes),
+            currentMinute: Self.currentMinute(count: number(0) ?? 0, minuteStart: number(1), countAtMinuteStart: number(2), now: now))
+    }
+
+    /// The finishes since the first one of the minute in progress: the finish script records the
+    /// count as it stood then (`prevCount`) with that finish's time (`prevTS`).
+    static func currentMinute(count: Int, minuteStart: Int?, countAtMinuteStart: Int?, now: Int) -> Int {
+        guard let minuteStart, let countAtMinuteStart, minuteStart / 60_000 == now / 60_000 else { return 0 }
+        let (finished, overflow) = count.subtractingReportingOverflow(countAtMinuteStart)
+        return overflow ? 0 : max(0, finished)
     }
 
     /// The stored series brought up to now. The finish script pushes a minute's count only when a

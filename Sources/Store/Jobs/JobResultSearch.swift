@@ -1,0 +1,127 @@
+public import Domain
+public import Foundation
+import PostgresNIO
+
+/// What the admin dashboard searches for in `public.job_results` (migration 0014): every given
+/// field must match; `text` is a piece of the failure reason, matched literally and ignoring case.
+public struct JobResultSearch: Sendable, Equatable {
+    public var tenant: TenantID?
+    public var queue: String?
+    public var jobID: String?
+    public var name: String?
+    public var text: String?
+    public var state: JobResultRecord.State?
+    public var limit: Int
+    public var offset: Int
+
+    public init(
+        tenant: TenantID? = nil, queue: String? = nil, jobID: String? = nil, name: String? = nil, text: String? = nil,
+        state: JobResultRecord.State? = nil, limit: Int = 50, offset: Int = 0
+    ) {
+        self.tenant = tenant
+        self.queue = queue
+        self.jobID = jobID
+        self.name = name
+        self.text = text
+        self.state = state
+        self.limit = limit
+        self.offset = offset
+    }
+
+    /// The function's arguments, bounded as the function bounds them.
+    func call(_ function: String) -> PostgresQuery {
+        let limit = min(max(limit, 1), 200)
+        let offset = min(max(offset, 0), 100_000)
+        return """
+            SELECT tenant_id, queue, job_id, name, state, attempts, error, enqueued_at, finished_at, updated_at
+            FROM \(unescaped: function)(\(tenant?.rawValue), \(queue), \(jobID), \(name), \(text), \(state?.rawValue),
+                \(limit)::integer, \(offset)::integer)
+            """
+    }
+}
+
+/// One row a search found: where the job ran, for whom, and how it ended (or where it is).
+public struct JobResultSummary: Sendable, Equatable {
+    public var tenant: TenantID
+    public var queue: String
+    public var jobID: String
+    public var name: String
+    public var state: JobResultRecord.State
+    public var attempts: Int
+    public var error: String?
+    public var enqueuedAt: Date?
+    public var finishedAt: Date?
+    public var updatedAt: Date
+
+    init(row: PostgresRow) throws(StoreError) {
+        do {
+            let (tenant, queue, jobID, name, state, attempts, error, enqueued, finished, updated) = try row.decode(
+                (UUID, String, String, String, String, Int, String?, Date?, Date?, Date).self)
+            self.tenant = TenantID(tenant)
+            self.queue = queue
+            self.jobID = jobID
+            self.name = name
+            self.state = JobResultRecord.State(rawValue: state) ?? .failed
+            self.attempts = attempts
+            self.error = error
+            self.enqueuedAt = enqueued
+            self.finishedAt = finished
+            self.updatedAt = updated
+        } catch {
+            throw StoreError(error)
+        }
+    }
+}
+
+extension Database {
+    /// Finds job results, newest first: a tenant's own through `withTenant` (row-level security
+    /// keeps to it), every tenant's for a platform admin when `search.tenant` is `nil`.
+    public func findJobResults(_ search: JobResultSearch) async throws(StoreError) -> [JobResultSummary] {
+        if let tenant = search.tenant {
+            return try await withTenant(tenant) { tx in
+                try await tx.query(search.call("public.job_results_find")).map { row throws(StoreError) in try JobResultSummary(row: row) }
+            }
+        }
+        return try await withTransaction { connection in
+            var found: [JobResultSummary] = []
+            for try await row in try await connection.query(search.call("public.job_results_find_any"), logger: self.logger) {
+                found.append(try JobResultSummary(row: row))
+            }
+            return found
+        }
+    }
+}
+
+/// Jobs of one queue that finished in each minute, oldest minute first.
+public struct FinishedPerMinute: Sendable, Equatable {
+    public var completed: [Int]
+    public var failed: [Int]
+}
+
+extension TenantTransaction {
+    /// This tenant's jobs of `queue` completed and failed in each of the `minutes` minutes that
+    /// end with the one holding `end` (by their result rows' `finished_at`).
+    public func finishedPerMinute(queue: String, minutes: Int, end: Date) async throws(StoreError) -> FinishedPerMinute {
+        let minutes = min(max(minutes, 1), 1_440)
+        let lastMinute = Int((end.timeIntervalSince1970 / 60).rounded(.down))
+        let firstMinute = lastMinute - minutes + 1
+        let endMinute = lastMinute + 1
+        var counts = FinishedPerMinute(completed: Array(repeating: 0, count: minutes), failed: Array(repeating: 0, count: minutes))
+        let rows = try await query(
+            """
+            SELECT floor(extract(epoch FROM finished_at) / 60)::bigint AS minute, state, count(*)::bigint
+            FROM public.job_results
+            WHERE queue = \(queue) AND state IN ('completed', 'failed')
+                AND finished_at >= to_timestamp(\(firstMinute * 60)) AND finished_at < to_timestamp(\(endMinute * 60))
+            GROUP BY 1, 2
+            """)
+        for row in rows {
+            let (minute, state, count): (Int, String, Int)
+            do { (minute, state, count) = try row.decode((Int, String, Int).self) } catch { throw StoreError(error) }
+            let index = minute - firstMinute
+            guard counts.completed.indices.contains(index) else { continue }
+            if state == "completed" { counts.completed[index] = count } else { counts.failed[index] = count }
+        }
+        return counts
+    }
+}
