@@ -16,22 +16,29 @@ CREATE FUNCTION public.job_results_find(
     RETURNS TABLE (
         tenant_id uuid, queue text, job_id text, name text, state text, attempts integer, error text,
         enqueued_at timestamptz, finished_at timestamptz, updated_at timestamptz)
-    LANGUAGE sql STABLE SECURITY INVOKER
+    LANGUAGE plpgsql STABLE SECURITY INVOKER
     SET search_path = pg_catalog, public
     AS $$
-    SELECT r.tenant_id, r.queue, r.job_id, r.name, r.state, r.attempts, left(r.error, 2000),
-        r.enqueued_at, r.finished_at, r.updated_at
-    FROM public.job_results r
-    WHERE (p_tenant IS NULL OR r.tenant_id = p_tenant)
-        AND (p_queue IS NULL OR r.queue = p_queue)
-        AND (p_job_id IS NULL OR r.job_id = p_job_id)
-        AND (p_name IS NULL OR r.name = p_name)
-        AND (p_state IS NULL OR r.state = p_state)
+DECLARE
+    -- Only the given filters go into the statement, which is planned with their values (EXECUTE):
+    -- a search by id uses the id's index, one by text the trigram index.
+    conditions text := 'true';
+BEGIN
+    IF p_tenant IS NOT NULL THEN conditions := conditions || ' AND r.tenant_id = $1'; END IF;
+    IF p_queue IS NOT NULL THEN conditions := conditions || ' AND r.queue = $2'; END IF;
+    IF p_job_id IS NOT NULL THEN conditions := conditions || ' AND r.job_id = $3'; END IF;
+    IF p_name IS NOT NULL THEN conditions := conditions || ' AND r.name = $4'; END IF;
+    IF p_text IS NOT NULL THEN conditions := conditions || ' AND r.error IS NOT NULL AND r.error ILIKE $5'; END IF;
+    IF p_state IS NOT NULL THEN conditions := conditions || ' AND r.state = $6'; END IF;
+    RETURN QUERY EXECUTE
+        'SELECT r.tenant_id, r.queue, r.job_id, r.name, r.state, r.attempts, left(r.error, 2000),'
+        || ' r.enqueued_at, r.finished_at, r.updated_at FROM public.job_results r WHERE ' || conditions
+        || ' ORDER BY r.updated_at DESC, r.queue, r.job_id LIMIT $7 OFFSET $8'
+    USING p_tenant, p_queue, p_job_id, p_name,
         -- The text is matched literally: LIKE's wildcards and escape in it are escaped.
-        AND (p_text IS NULL OR (r.error IS NOT NULL
-            AND r.error ILIKE '%' || replace(replace(replace(p_text, '\', '\\'), '%', '\%'), '_', '\_') || '%'))
-    ORDER BY r.updated_at DESC, r.queue, r.job_id
-    LIMIT least(greatest(p_limit, 1), 200) OFFSET least(greatest(p_offset, 0), 100000)
+        '%' || replace(replace(replace(p_text, '\', '\\'), '%', '\%'), '_', '\_') || '%',
+        p_state, least(greatest(p_limit, 1), 200), least(greatest(p_offset, 0), 100000);
+END
 $$;
 REVOKE ALL ON FUNCTION public.job_results_find(uuid, text, text, text, text, text, integer, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.job_results_find(uuid, text, text, text, text, text, integer, integer) TO obotcall_runtime;

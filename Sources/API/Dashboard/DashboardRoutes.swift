@@ -14,7 +14,13 @@ struct DashboardRoutes: Sendable {
         + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
     func register(on router: Router<APIRequestContext>, book: APIRouteBook) {
-        router.get("/admin") { request, _ in try self.answer(Self.index, request: request) }
+        router.get("/admin") { request, _ in
+            // `/admin` without the slash would resolve the page's relative addresses against `/`.
+            guard request.uri.path.hasSuffix("/") else {
+                return Response(status: .permanentRedirect, headers: Self.headers([.location: "/admin/"]))
+            }
+            return try self.answer(Self.index, request: request)
+        }
         router.get("/admin/{file}") { request, context in
             try self.answer(context.parameters.get("file") ?? "", request: request)
         }
@@ -25,10 +31,6 @@ struct DashboardRoutes: Sendable {
     private static let index = DashboardAssets.indexName
 
     func answer(_ name: String, request: Request) throws -> Response {
-        // `/admin` without the slash would resolve the page's relative addresses against `/`.
-        if name == Self.index && !request.uri.path.hasSuffix("/") {
-            return Response(status: .permanentRedirect, headers: Self.headers([.location: "/admin/"]))
-        }
         guard DashboardAssets.isServable(name), let file = assets.files[name] else {
             throw HTTPError(.notFound, message: "the dashboard has no file named \(name.prefix(100))")
         }

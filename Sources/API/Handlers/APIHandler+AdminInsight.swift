@@ -53,10 +53,8 @@ extension APIHandler {
         let end = Date(timeIntervalSince1970: ((now.timeIntervalSince1970 / 60).rounded(.down) + 1) * 60)
         let completed: [Int]
         let failed: [Int]
-        if let tenant = scope.tenantID.flatMap(TenantID.init(uuidString:)) {
-            let counts = try await database.withTenant(tenant) { tx in
-                try await tx.finishedPerMinute(queue: queue.name, minutes: minutes, end: now)
-            }
+        if let tenant = scope.tenantID {
+            let counts = try await queue.tenantMetrics(tenant: tenant, minutes: minutes)
             (completed, failed) = (counts.completed, counts.failed)
         } else {
             // The queue keeps whole minutes newest first and may keep fewer than asked (older

@@ -47,6 +47,8 @@ public struct QueueKeys: Sendable, Hashable {
     public func tenantIndex(_ tenant: String) -> String { base + "ti:" + tenant }
     /// A tenant's job counts by state (our extension), kept by the scripts.
     public func tenantCounts(_ tenant: String) -> String { base + "tc:" + tenant }
+    /// One tenant's finishes in one minute (minutes since 1970), kept two hours.
+    public func tenantMinute(_ tenant: String, minute: Int) -> String { base + "tm:" + tenant + ":" + String(minute) }
     /// A fair queue's runnable jobs of one tenant (our extension; lib.lua describes the fair keys).
     public func fairQueued(_ tenant: String) -> String { base + "fq:" + tenant }
     /// Our workers' heartbeats (not part of BullMQ's layout; the `:` keeps it apart from job ids).

@@ -173,7 +173,7 @@ elseif action == "obliterate" then
     KEYS[16], KEYS[16] .. ":data", KEYS[17], KEYS[17] .. ":data", B .. "priority", B .. "delay",
     B .. "fair:ready", B .. "fair:parked", B .. "fair:vt", B .. "fair:seq", B .. "fair:tenants")
   for _, pattern in ipairs({ B .. "de:*", B .. "dn:*", B .. "ti:*", B .. "tc:*", B .. "fq:*", B .. "fa:*",
-    B .. "fl:*", B .. "tl:*" }) do
+    B .. "fl:*", B .. "tl:*", B .. "tm:*" }) do
     local cursor = "0"
     repeat
       local page = redis.call("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)

@@ -11,6 +11,7 @@
   Errors: -1 missing job, -2 missing lock, -3 not active, -4 children still pending, -6 lock owned by
           another token, -9 a child failed the parent (fpof)
   Effects: lock released, SREM stalled, LREM active, atm+1, ZADD target finishedOn (or delete),
+           per-minute metrics of the queue and of the job's tenant (tm:<tenant>:<minute>),
            returnvalue|failedReason, finishedOn, dedup key released, events completed|failed
            (+ retries-exhausted, drained), tenant index kept consistent with deletions; a flow child
            settles with its parent (settleParent in lib.lua), possibly in another queue.
@@ -35,7 +36,7 @@ local released = releaseActiveJob(k, jobKey, jobId, token)
 if released then return released end
 
 local attemptsMade = redis.call("HINCRBY", jobKey, "atm", 1)
-local fields = redis.call("HMGET", jobKey, "deid", "parent")
+local fields = redis.call("HMGET", jobKey, "deid", "parent", "tid")
 releaseDeduplication(B, jobId, fields[1], true)
 settleParent(jobKey, fields[2], now, target == "completed", ARGV[5])
 
@@ -100,6 +101,13 @@ if dataPoints > 0 then
       redis.call("LTRIM", dataKey, 0, dataPoints - 1)
       redis.call("HSET", metricsKey, "prevTS", minute, "prevCount", count - 1)
     end
+  end
+  -- Per tenant (our extension, for the dashboard): the minute's finishes of the job's tenant in
+  -- B .. "tm:" .. tenant .. ":" .. minute number, a hash {completed, failed} that lives two hours.
+  if fields[3] then
+    local bucket = B .. "tm:" .. fields[3] .. ":" .. string.format("%d", minute / 60000)
+    redis.call("HINCRBY", bucket, target, 1)
+    redis.call("EXPIRE", bucket, 7260)
   end
 end
 

@@ -91,37 +91,3 @@ extension Database {
         }
     }
 }
-
-/// Jobs of one queue that finished in each minute, oldest minute first.
-public struct FinishedPerMinute: Sendable, Equatable {
-    public var completed: [Int]
-    public var failed: [Int]
-}
-
-extension TenantTransaction {
-    /// This tenant's jobs of `queue` completed and failed in each of the `minutes` minutes that
-    /// end with the one holding `end` (by their result rows' `finished_at`).
-    public func finishedPerMinute(queue: String, minutes: Int, end: Date) async throws(StoreError) -> FinishedPerMinute {
-        let minutes = min(max(minutes, 1), 1_440)
-        let lastMinute = Int((end.timeIntervalSince1970 / 60).rounded(.down))
-        let firstMinute = lastMinute - minutes + 1
-        let endMinute = lastMinute + 1
-        var counts = FinishedPerMinute(completed: Array(repeating: 0, count: minutes), failed: Array(repeating: 0, count: minutes))
-        let rows = try await query(
-            """
-            SELECT floor(extract(epoch FROM finished_at) / 60)::bigint AS minute, state, count(*)::bigint
-            FROM public.job_results
-            WHERE queue = \(queue) AND state IN ('completed', 'failed')
-                AND finished_at >= to_timestamp(\(firstMinute * 60)) AND finished_at < to_timestamp(\(endMinute * 60))
-            GROUP BY 1, 2
-            """)
-        for row in rows {
-            let (minute, state, count): (Int, String, Int)
-            do { (minute, state, count) = try row.decode((Int, String, Int).self) } catch { throw StoreError(error) }
-            let index = minute - firstMinute
-            guard counts.completed.indices.contains(index) else { continue }
-            if state == "completed" { counts.completed[index] = count } else { counts.failed[index] = count }
-        }
-        return counts
-    }
-}
