@@ -2,8 +2,10 @@
 -- first, in the rows workers keep in public.job_results (Redis is never scanned for it).
 --
 -- `job_results_find` runs as its caller: the runtime role calls it inside `withTenant`, and
--- row-level security keeps the answer to that tenant. Platform admins search every tenant through
--- `job_results_find_any`, which runs as the owner (allowed to read every result since 0009).
+-- row-level security keeps the answer to that tenant. `job_results_find_any` runs as the owner
+-- (allowed to read every result since 0009), with the tenant passed explicitly from the verified
+-- token (NULL: every tenant, for platform admins): searches by text use it, because under
+-- row-level security PostgreSQL does not use the trigram index for ILIKE, which is not leakproof.
 
 -- Trigram matching makes `error ILIKE '%…%'` an index search; only rows with an error are indexed.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;

@@ -376,6 +376,66 @@ struct DashboardAdminRoutesTests {
         }
     }
 
+    @Test func aRetryByStateLeavesAloneTheJobsThatFailAgainMeanwhile() async throws {
+        try await APIHarness.with { harness in
+            let queue = harness.queue(Self.imports)
+            let first = try await AdminRoutesTests.job(queue, tenant: harness.tenantA, fail: true)
+            let second = try await AdminRoutesTests.job(queue, tenant: harness.tenantB, fail: true)
+            let platform = try await APIHarness.token(tenant: nil, serviceRole: true)
+            let bulk = "\(Self.base)/bulk"
+            try await harness.app().test(.router) { client in
+                let opening = try await client.call(.post, bulk, token: platform, json: #"{"action":"retry","state":"failed"}"#)
+                #expect(opening.status == .ok, "\(opening.body)")
+                #expect(opening.body["done"] as? Int == 2)
+                let before = try #require(opening.body["before"] as? Int)
+                // Both run again and fail again, after the first call began.
+                while Int(Date().timeIntervalSince1970 * 1_000) <= before { await Task.yield() }
+                let fetch = FetchOptions(token: "bulk-test", lockDuration: .seconds(30))
+                while let job = try await queue.fetch(fetch).job { _ = try await queue.fail(job, token: "bulk-test", reason: "again") }
+                let failedAgain = try await [queue.state(of: first), queue.state(of: second)]
+                #expect(failedAgain == [.failed, .failed])
+                // The next call of the same retry keeps to the jobs that had failed by then: none.
+                let next = try await client.call(.post, bulk, token: platform, json: #"{"action":"retry","state":"failed","before":\#(before)}"#)
+                #expect(next.status == .ok, "\(next.body)")
+                #expect(next.body["done"] as? Int == 0)
+                let untouched = try await [queue.state(of: first), queue.state(of: second)]
+                #expect(untouched == [.failed, .failed])
+                // The same for a tenant's own.
+                let adminA = try await APIHarness.token(tenant: harness.tenantA)
+                let own = try await client.call(.post, bulk, token: adminA, json: #"{"action":"retry","state":"failed","before":\#(before)}"#)
+                #expect(own.body["done"] as? Int == 0)
+                // A new retry takes them; `before` goes with a retry by state only.
+                let again = try await client.call(.post, bulk, token: platform, json: #"{"action":"retry","state":"failed"}"#)
+                #expect(again.body["done"] as? Int == 2)
+                let misplaced = try await client.call(
+                    .post, bulk, token: platform, json: #"{"action":"remove","state":"failed","before":\#(before)}"#)
+                #expect(misplaced.status == .badRequest)
+                let withIDs = try await client.call(.post, bulk, token: platform, json: #"{"action":"retry","ids":["\#(first)"],"before":1}"#)
+                #expect(withIDs.status == .badRequest)
+            }
+        }
+    }
+
+    @Test func withoutAnOrderEachStateKeepsItsOwn() async throws {
+        try await APIHarness.with { harness in
+            let queue = harness.queue(Self.imports)
+            let later = try await queue.add("probe", json: "{}", options: .init(delay: .seconds(900), tenantID: harness.tenantA.description)).id
+            let sooner = try await queue.add("probe", json: "{}", options: .init(delay: .seconds(300), tenantID: harness.tenantA.description)).id
+            let platform = try await APIHarness.token(tenant: nil, serviceRole: true)
+            try await harness.app().test(.router) { client in
+                func ids(_ query: String) async throws -> [String] {
+                    let answer = try await client.call(.get, "\(Self.base)/jobs?\(query)", token: platform)
+                    return (answer.body["jobs"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
+                }
+                // Delayed jobs in the order they will run, as before the order parameter existed.
+                let plain = try await ids("state=delayed")
+                #expect(plain == [sooner, later])
+                let newest = try await ids("state=delayed&order=newest")
+                #expect(newest == [later, sooner])
+            }
+        }
+    }
+
     @Test func oldestFirstIsNewestFirstReversed() async throws {
         try await APIHarness.with { harness in
             let queue = harness.queue(Self.imports)
@@ -581,8 +641,9 @@ struct DashboardAdminRoutesTests {
                 #expect(row["error"] as? String == "Row 99: 100%_done too")
                 #expect(answer.body["page"] as? Int == 1)
 
-                // Something to look for is needed.
-                for query in ["", "queue=\(QueueName.imports)", "state=failed", "page=2"] {
+                // Something to look for is needed, and a text of three characters at least (the
+                // trigram index's unit).
+                for query in ["", "queue=\(QueueName.imports)", "state=failed", "page=2", "text=ab"] {
                     let refused = try await client.call(.get, "/api/admin/jobs/search?\(query)", token: platform)
                     #expect(refused.status == .badRequest, "\(query): \(refused.body)")
                 }
@@ -669,6 +730,13 @@ struct DashboardAdminRoutesTests {
                 }
                 let missing = try await Self.stream(client, "\(Self.base)/jobs/999999/events", token: platform)
                 #expect(missing.status == .notFound)
+                // An empty or malformed Last-Event-ID is refused before anything is subscribed.
+                for value in ["", "yesterday"] {
+                    let refused = try await client.execute(
+                        uri: uri, method: .get, headers: [.authorization: "Bearer \(platform)", .lastEventID: value]
+                    ) { $0.status }
+                    #expect(refused == .badRequest, "Last-Event-ID: '\(value)'")
+                }
             }
         }
     }

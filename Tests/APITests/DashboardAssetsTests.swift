@@ -50,6 +50,9 @@ struct DashboardAssetsTests {
                     let stale = try await Self.get(client, path, headers: [.ifNoneMatch: "\"0000000000000000\""])
                     #expect(stale.status == .ok, "\(path)")
                     #expect(stale.body.readableBytes > 0)
+                    // The header is bounded as the document says.
+                    let long = try await Self.get(client, path, headers: [.ifNoneMatch: String(repeating: "0", count: 1_001)])
+                    #expect(long.status == .badRequest, "\(path)")
                 }
                 #expect(tags.count == 2)
             }

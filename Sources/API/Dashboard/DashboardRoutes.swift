@@ -29,13 +29,19 @@ struct DashboardRoutes: Sendable {
     }
 
     private static let index = DashboardAssets.indexName
+    /// The document's bound on `If-None-Match`.
+    static let maximumIfNoneMatch = 1_000
 
     func answer(_ name: String, request: Request) throws -> Response {
         guard DashboardAssets.isServable(name), let file = assets.files[name] else {
             throw HTTPError(.notFound, message: "the dashboard has no file named \(name.prefix(100))")
         }
         var headers = Self.headers([.eTag: file.entityTag, .cacheControl: "no-cache"])
-        if let asked = request.headers[.ifNoneMatch],
+        let asked = request.headers[values: .ifNoneMatch].joined(separator: ",")
+        guard asked.unicodeScalars.count <= Self.maximumIfNoneMatch else {
+            throw HTTPError(.badRequest, message: "If-None-Match: must be at most \(Self.maximumIfNoneMatch) characters")
+        }
+        if !asked.isEmpty,
             asked.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == file.entityTag })
         {
             return Response(status: .notModified, headers: headers)

@@ -76,14 +76,16 @@ extension APIHandler {
         let queue = try queue(input.path.queue)
         let state = try stored(input.query.state.rawValue, as: JobState.self, "state")
         let page = input.query.page ?? 1
-        let order: JobListOrder = input.query.order == .oldest ? .oldestFirst : .newestFirst
+        let order: JobListOrder? = input.query.order.map { $0 == .oldest ? .oldestFirst : .newestFirst }
         // At most 10,000 pages of 50: the document bounds `page`, so this cannot overflow.
         let offset = (page - 1) * Self.adminPageSize
         let found: [Job]
         if let tenant = scope.tenantID {
-            found = try await queue.jobs(tenant: tenant, in: state, offset: offset, limit: Self.adminPageSize, order: order)
-        } else {
+            found = try await queue.jobs(tenant: tenant, in: state, offset: offset, limit: Self.adminPageSize, order: order ?? .newestFirst)
+        } else if let order {
             found = try await queue.jobs(in: state, offset: offset, limit: Self.adminPageSize, order: order)
+        } else {
+            found = try await queue.jobs(in: state, offset: offset, limit: Self.adminPageSize)
         }
         return .ok(.init(body: .json(.init(jobs: try found.map { try .init($0, state: state) }, page: page))))
     }

@@ -80,8 +80,13 @@ extension APIHandler {
         }
         let page = query.page ?? 1
         // page ≤ 200 (the document's bound), so the offset stays small.
+        let searchScope: JobResultSearch.Scope
+        switch scope {
+        case .platform: searchScope = .everyTenant
+        case .tenant(let tenant): searchScope = .tenant(tenant)
+        }
         let search = JobResultSearch(
-            tenant: scope.tenantID.flatMap(TenantID.init(uuidString:)), queue: query.queue?.rawValue, jobID: query.id, name: query.name,
+            scope: searchScope, queue: query.queue?.rawValue, jobID: query.id, name: query.name,
             text: query.text, state: query.state.flatMap { JobResultRecord.State(rawValue: $0.rawValue) },
             limit: Self.searchPageSize, offset: (page - 1) * Self.searchPageSize)
         let found = try await database.findJobResults(search)

@@ -48,9 +48,11 @@ extension APIHandler {
         let action = body.action
         let jobs: [Job]
         var more = false
+        var before: Int?
         switch (body.ids, body.state) {
         case (let ids?, nil):
             if body.tenant != nil { throw invalid("tenant", "goes with state, not with ids") }
+            if body.before != nil { throw invalid("before", "goes with state, not with ids") }
             // The document bounds ids to 500; a job of another tenant counts as skipped.
             var seen = Set<String>()
             let unique = ids.filter { seen.insert($0).inserted }
@@ -63,12 +65,23 @@ extension APIHandler {
                 guard let tenant = TenantID(uuidString: asked) else { throw invalid("tenant", "must be a UUID") }
                 scope = .tenant(tenant)
             }
-            if let tenant = scope.tenantID {
-                jobs = try await queue.jobs(tenant: tenant, in: jobState, offset: 0, limit: Self.bulkStateBatch)
-            } else {
-                jobs = try await queue.jobs(in: jobState, offset: 0, limit: Self.bulkStateBatch, order: .oldestFirst)
+            // A retried job finishes again into the same state: a retry by state keeps to the jobs
+            // that had finished when its first call began, whatever later calls see.
+            if action == .retry {
+                before = body.before ?? Int(Date().timeIntervalSince1970 * 1_000)
+            } else if body.before != nil {
+                throw invalid("before", "goes with a retry by state")
             }
-            more = jobs.count == Self.bulkStateBatch
+            let listed: [Job]
+            if let tenant = scope.tenantID {
+                listed = try await queue.jobs(tenant: tenant, in: jobState, offset: 0, limit: Self.bulkStateBatch)
+            } else if let before {
+                listed = try await queue.jobs(in: jobState, finishedAtMost: before, limit: Self.bulkStateBatch)
+            } else {
+                listed = try await queue.jobs(in: jobState, offset: 0, limit: Self.bulkStateBatch, order: .oldestFirst)
+            }
+            more = listed.count == Self.bulkStateBatch
+            jobs = before.map { limit in listed.filter { ($0.finishedOn ?? 0) <= limit } } ?? listed
         default:
             throw invalid("ids", "give either ids or state")
         }
@@ -88,7 +101,7 @@ extension APIHandler {
         }
         let asked = body.ids.map { Set($0).count } ?? jobs.count
         let result = Components.Schemas.BulkJobResult(
-            action: .init(rawValue: action.rawValue) ?? .retry, done: done, skipped: max(0, asked - done), more: more)
+            action: .init(rawValue: action.rawValue) ?? .retry, done: done, skipped: max(0, asked - done), more: more, before: before)
         return .ok(.init(body: .json(result)))
     }
 

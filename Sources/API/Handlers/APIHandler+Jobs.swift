@@ -45,10 +45,17 @@ extension APIHandler {
     /// A job's Server-Sent Events: subscribed first, then (unless resuming after `lastEventID`)
     /// the job as it is now, so that nothing happening after the snapshot is missed.
     func eventStream(queue: Queue, job: Job, user: UUID, lastEventID: String?) async throws -> HTTPBody {
+        // The document's pattern; an empty header is no event id either.
+        let requested = try lastEventID.map { text in
+            guard let id = EventStreamID(text) else {
+                throw invalid("Last-Event-ID", "must be the id of an event received, such as 1700000000000-0")
+            }
+            return id
+        }
         let subscription = try await streams.subscribe(queue: queue, jobID: job.id, user: user)
         var resumeAfter: String?
-        if let text = lastEventID, !text.isEmpty {
-            guard let requested = EventStreamID(text), let end = EventStreamID(subscription.streamEnd), requested <= end else {
+        if let requested, let text = lastEventID {
+            guard let end = EventStreamID(subscription.streamEnd), requested <= end else {
                 throw HTTPError(.conflict, message: "Last-Event-ID: \(text) is past the end of the queue's events; reconnect without it")
             }
             resumeAfter = requested.description

@@ -148,6 +148,18 @@ extension Queue {
         return try await jobs(ids: ids)
     }
 
+    /// The oldest `limit` completed or failed jobs that finished at or before `finishedAtMost`
+    /// (ms since 1970): a batch that jobs finishing later never join.
+    public func jobs(in state: JobState, finishedAtMost: Int, limit: Int) async throws -> [Job] {
+        guard state == .completed || state == .failed else { return [] }
+        let ids = try await redis.execute(
+            RedisCommand(
+                "ZRANGEBYSCORE", [.string(sortedSetKey(state)), "-inf", .int(finishedAtMost), "LIMIT", 0, .int(min(max(1, limit), 1000))],
+                keyArguments: 0..<1),
+            as: [String].self)
+        return try await jobs(ids: ids)
+    }
+
     private func sortedSetKey(_ state: JobState) -> String {
         switch state {
         case .prioritized: return keys.prioritized

@@ -5,7 +5,13 @@ import PostgresNIO
 /// What the admin dashboard searches for in `public.job_results` (migration 0014): every given
 /// field must match; `text` is a piece of the failure reason, matched literally and ignoring case.
 public struct JobResultSearch: Sendable, Equatable {
-    public var tenant: TenantID?
+    /// Whose results: one tenant's, or (platform admins) every tenant's.
+    public enum Scope: Sendable, Equatable {
+        case tenant(TenantID)
+        case everyTenant
+    }
+
+    public var scope: Scope
     public var queue: String?
     public var jobID: String?
     public var name: String?
@@ -15,10 +21,10 @@ public struct JobResultSearch: Sendable, Equatable {
     public var offset: Int
 
     public init(
-        tenant: TenantID? = nil, queue: String? = nil, jobID: String? = nil, name: String? = nil, text: String? = nil,
+        scope: Scope, queue: String? = nil, jobID: String? = nil, name: String? = nil, text: String? = nil,
         state: JobResultRecord.State? = nil, limit: Int = 50, offset: Int = 0
     ) {
-        self.tenant = tenant
+        self.scope = scope
         self.queue = queue
         self.jobID = jobID
         self.name = name
@@ -32,9 +38,11 @@ public struct JobResultSearch: Sendable, Equatable {
     func call(_ function: String) -> PostgresQuery {
         let limit = min(max(limit, 1), 200)
         let offset = min(max(offset, 0), 100_000)
+        var tenant: UUID?
+        if case .tenant(let id) = scope { tenant = id.rawValue }
         return """
             SELECT tenant_id, queue, job_id, name, state, attempts, error, enqueued_at, finished_at, updated_at
-            FROM \(unescaped: function)(\(tenant?.rawValue), \(queue), \(jobID), \(name), \(text), \(state?.rawValue),
+            FROM \(unescaped: function)(\(tenant), \(queue), \(jobID), \(name), \(text), \(state?.rawValue),
                 \(limit)::integer, \(offset)::integer)
             """
     }
@@ -74,10 +82,15 @@ public struct JobResultSummary: Sendable, Equatable {
 }
 
 extension Database {
-    /// Finds job results, newest first: a tenant's own through `withTenant` (row-level security
-    /// keeps to it), every tenant's for a platform admin when `search.tenant` is `nil`.
+    /// Finds job results, newest first.
+    ///
+    /// A tenant's search by id or name runs under `withTenant` (row-level security keeps to it).
+    /// A search by text, and a platform admin's over every tenant, go through the owner's
+    /// `job_results_find_any` with the tenant given explicitly: under row-level security
+    /// PostgreSQL will not use the trigram index for `ILIKE` (not a leakproof operator), and a
+    /// tenant's text search would read all its rows.
     public func findJobResults(_ search: JobResultSearch) async throws(StoreError) -> [JobResultSummary] {
-        if let tenant = search.tenant {
+        if case .tenant(let tenant) = search.scope, search.text == nil {
             return try await withTenant(tenant) { tx in
                 try await tx.query(search.call("public.job_results_find")).map { row throws(StoreError) in try JobResultSummary(row: row) }
             }

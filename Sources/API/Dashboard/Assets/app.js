@@ -235,9 +235,16 @@ function takeTokenFromFragment() {
   if (!/(^|&)(access_token|error_description)=/.test(raw)) return '';
   const params = new URLSearchParams(raw);
   const t = params.get('access_token');
-  if (t) api.token.set(t);
   history.replaceState(null, '', `${location.pathname}${location.search}#/`);
-  return t ? '' : (params.get('error_description') || params.get('error') || 'Sign-in failed');
+  if (!t) return params.get('error_description') || params.get('error') || 'Sign-in failed';
+  // A link must not swap an open session for someone else's token: sign out first to use it.
+  const current = api.token.get();
+  if (current && current !== t) {
+    announce('You are already signed in: the token in the link was ignored. Sign out to use it.');
+    return '';
+  }
+  api.token.set(t);
+  return '';
 }
 
 function signOut() {

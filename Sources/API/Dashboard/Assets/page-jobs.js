@@ -60,11 +60,16 @@ export function render(ctx, route) {
   async function bulk(action, body) {
     let done = 0;
     let skipped = 0;
+    let before;
     for (let call = 0; call < MAX_BULK_CALLS; call += 1) {
-      const answer = await ctx.api.post(`/api/admin/queues/${seg(queue)}/bulk`, { action, ...body });
-      done += num(answer?.done) ?? 0;
+      // Later calls keep to the jobs the first one saw (`before`), so retried jobs that finish
+      // again meanwhile are not taken a second time.
+      const answer = await ctx.api.post(`/api/admin/queues/${seg(queue)}/bulk`, { action, ...body, ...(before === undefined ? {} : { before }) });
+      const doneNow = num(answer?.done) ?? 0;
+      done += doneNow;
       skipped += num(answer?.skipped) ?? 0;
-      if (!(body.state && answer?.more === true)) break;
+      before = num(answer?.before) ?? before;
+      if (!(body.state && answer?.more === true) || doneNow === 0) break;
       setText(result, `${DOING[action]}… ${fmtInt(done)} so far`);
     }
     const message = `${DONE[action]} ${fmtInt(done)} job${done === 1 ? '' : 's'}${skipped ? `, skipped ${fmtInt(skipped)}` : ''}.`;
