@@ -7,6 +7,7 @@ import re
 import shutil
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from api import Api, wait_for_job_state, wait_for_quiet_counts
 from harness import job_route
@@ -166,3 +167,65 @@ def test_overview_screenshot(dashboard, env, seeded):
         docs = os.path.join(env.repo_root, "docs")
         os.makedirs(docs, exist_ok=True)
         shutil.copyfile(path, os.path.join(docs, "dashboard-overview.png"))
+
+
+# Every form control, button and link must have a name a screen reader can say: a <label>, an
+# aria-label or aria-labelledby, or (buttons and links) visible text; names computed by the page.
+UNNAMED_CONTROLS = """
+const unnamed = [];
+for (const el of document.querySelectorAll('input, select, textarea, button, a[href]')) {
+  if (el.type === 'hidden' || el.closest('[hidden]')) continue;
+  const labelled = (el.labels && el.labels.length > 0)
+    || (el.getAttribute('aria-label') || '').trim()
+    || (el.getAttribute('aria-labelledby') || '').split(/\\s+/).some(id => id && (document.getElementById(id)?.textContent || '').trim())
+    || ((el.tagName === 'BUTTON' || el.tagName === 'A') && ((el.textContent || '').trim() || el.querySelector('img[alt]:not([alt=""])')))
+    || (el.getAttribute('title') || '').trim();
+  if (!labelled) unnamed.push(el.outerHTML.slice(0, 160));
+}
+return unnamed;
+"""
+
+
+def test_every_control_is_named_reachable_by_keyboard_and_themed(dashboard, env, seeded):
+    platform = Api(env.base_url, env.token_platform)
+    wait_for_quiet_counts(platform)
+    # The sign-in form: the token box is reached with Tab and the form is sent with Enter.
+    dashboard.driver.get(env.base_url + "/admin/")
+    dashboard.element("#token")
+    assert dashboard.driver.execute_script(UNNAMED_CONTROLS) == []
+    focused = []
+    for _ in range(10):
+        dashboard.driver.switch_to.active_element.send_keys(Keys.TAB)
+        focused.append(dashboard.driver.execute_script("return document.activeElement.id"))
+        if focused[-1] == "token":
+            break
+    assert "token" in focused, f"Tab never reached the token box: {focused}"
+    dashboard.driver.switch_to.active_element.send_keys(env.token_platform)
+    dashboard.driver.switch_to.active_element.send_keys(Keys.TAB)
+    dashboard.driver.switch_to.active_element.send_keys(Keys.ENTER)
+    dashboard.until(lambda: dashboard.text_of('[data-testid="whoami"]'), "Tab and Enter did not sign in")
+
+    failed = seeded.a.ids(NOTIFICATIONS, "failed")[0]
+    pages = [("#/overview", "overview"), (f"#/jobs?queue={NOTIFICATIONS}&state=failed", "jobs"),
+             (job_route(NOTIFICATIONS, failed), "job-page"), ("#/search", "search"),
+             ("#/schedules", "schedules"), (f"#/tenants?queue={NOTIFICATIONS}", "tenants")]
+    for route, testid in pages:
+        dashboard.go(route)
+        dashboard.element(f'[data-testid="{testid}"]')
+        unnamed = dashboard.driver.execute_script(UNNAMED_CONTROLS)
+        assert unnamed == [], f"{route}: controls without a name: {unnamed}"
+        # Focus is visible: the focused element draws an outline or a box shadow.
+        dashboard.driver.execute_script("document.querySelector('nav a').focus()")
+        ring = dashboard.driver.execute_script(
+            "const s = getComputedStyle(document.activeElement);"
+            "return [s.outlineStyle, s.outlineWidth, s.boxShadow]")
+        assert (ring[0] != "none" and ring[1] != "0px") or ring[2] != "none", f"{route}: no focus ring: {ring}"
+        dashboard.check_console()
+
+    # Dark or light follows the system: the page background changes with the colour scheme.
+    backgrounds = []
+    for scheme in ("light", "dark"):
+        dashboard.driver.execute_cdp_cmd(
+            "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+        backgrounds.append(dashboard.driver.execute_script("return getComputedStyle(document.body).backgroundColor"))
+    assert backgrounds[0] != backgrounds[1], f"the same background in light and dark: {backgrounds}"

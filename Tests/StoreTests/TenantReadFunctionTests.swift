@@ -87,11 +87,12 @@ import TestSupport
             #expect(rows.contains { $0.0 == "inter_app.tenant_intervention" })
             let relay: Set<String> = [
                 "public.outbox_claim", "public.outbox_prune", "public.schedules_page", "public.tenant_limits_page", "public.job_usage_since",
-                "public.token_usage_since",
+                "public.token_usage_since", "public.job_results_find_any",
             ]
             #expect(
                 Set(rows.filter(\.1).map(\.0)) == relay,
-                "only the outbox relay's, the schedule and limits reconcilers' and the usage report's functions may be SECURITY DEFINER")
+                "only the outbox relay's, the schedule and limits reconcilers', the usage report's and the job search's functions may be SECURITY DEFINER"
+            )
             for (name, _, settings) in rows where relay.contains(name) {
                 #expect(settings.contains("search_path=pg_catalog, public"), "\(name) does not pin its search_path: \(settings)")
             }

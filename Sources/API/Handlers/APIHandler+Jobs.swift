@@ -45,17 +45,20 @@ extension APIHandler {
     /// A job's Server-Sent Events: subscribed first, then (unless resuming after `lastEventID`)
     /// the job as it is now, so that nothing happening after the snapshot is missed.
     func eventStream(queue: Queue, job: Job, user: UUID, lastEventID: String?) async throws -> HTTPBody {
-        // The document's pattern; an empty header is no event id either.
-        let requested = try lastEventID.map { text in
-            guard let id = EventStreamID(text) else {
+        // Not an event id at all (an empty header included): 400. Digits too large for an id are
+        // past any stream's end: 409 below, as an id past this stream's end is.
+        let requested = try lastEventID.map { text -> EventStreamID? in
+            if let id = EventStreamID(text) { return id }
+            let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) else {
                 throw invalid("Last-Event-ID", "must be the id of an event received, such as 1700000000000-0")
             }
-            return id
+            return nil
         }
         let subscription = try await streams.subscribe(queue: queue, jobID: job.id, user: user)
         var resumeAfter: String?
         if let requested, let text = lastEventID {
-            guard let end = EventStreamID(subscription.streamEnd), requested <= end else {
+            guard let requested, let end = EventStreamID(subscription.streamEnd), requested <= end else {
                 throw HTTPError(.conflict, message: "Last-Event-ID: \(text) is past the end of the queue's events; reconnect without it")
             }
             resumeAfter = requested.description
