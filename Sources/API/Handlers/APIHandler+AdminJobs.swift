@@ -49,6 +49,7 @@ extension APIHandler {
         let jobs: [Job]
         var more = false
         var before: Int?
+        var asked = 0
         switch (body.ids, body.state) {
         case (let ids?, nil):
             if body.tenant != nil { throw invalid("tenant", "goes with state, not with ids") }
@@ -56,6 +57,7 @@ extension APIHandler {
             // The document bounds ids to 500; a job of another tenant counts as skipped.
             var seen = Set<String>()
             let unique = ids.filter { seen.insert($0).inserted }
+            asked = unique.count
             jobs = try await queue.jobs(ids: unique).filter { scope.tenantID == nil || $0.tenantID == scope.tenantID }
         case (nil, let state?):
             let jobState = try stored(state.rawValue, as: JobState.self, "state")
@@ -82,6 +84,7 @@ extension APIHandler {
             }
             more = listed.count == Self.bulkStateBatch
             jobs = before.map { limit in listed.filter { ($0.finishedOn ?? 0) <= limit } } ?? listed
+            asked = jobs.count
         default:
             throw invalid("ids", "give either ids or state")
         }
@@ -99,7 +102,6 @@ extension APIHandler {
                 continue
             }
         }
-        let asked = body.ids.map { Set($0).count } ?? jobs.count
         let result = Components.Schemas.BulkJobResult(
             action: .init(rawValue: action.rawValue) ?? .retry, done: done, skipped: max(0, asked - done), more: more, before: before)
         return .ok(.init(body: .json(result)))
@@ -130,8 +132,8 @@ extension Components.Schemas.JobDetail {
             returnValue: job.returnValue.flatMap(OpenAPIValueContainer.init(jsonText:)), failedReason: job.failedReason,
             stacktrace: job.stacktrace, logs: logs, logCount: logCount,
             parent: job.parent.map { $0.queueKey + ":" + $0.id },
-            createdAt: Date(timeIntervalSince1970: Double(job.timestamp) / 1000),
-            processedAt: job.processedOn.map { Date(timeIntervalSince1970: Double($0) / 1000) },
-            finishedAt: job.finishedOn.map { Date(timeIntervalSince1970: Double($0) / 1000) })
+            createdAt: APIHandler.date(job.timestamp),
+            processedAt: job.processedOn.map(APIHandler.date),
+            finishedAt: job.finishedOn.map(APIHandler.date))
     }
 }

@@ -109,7 +109,7 @@ extension APIHandler {
         guard let tenant = job.tenantID.flatMap(TenantID.init(uuidString:)) else { return }
         let record = JobResultRecord(
             queue: queue, jobID: job.id, name: job.name, state: .failed, attempts: job.attemptsMade, error: "cancelled",
-            enqueuedAt: Date(timeIntervalSince1970: Double(job.timestamp) / 1_000), finishedAt: Date())
+            enqueuedAt: APIHandler.date(job.timestamp), finishedAt: Date())
         let run = queue == QueueName.agentRuns && job.name == AgentRunJob.name ? (try? job.decodeData(AgentRunJob.self))?.runID : nil
         let importID =
             queue == QueueName.imports && job.name == PropertyImportJob.name ? (try? job.decodeData(PropertyImportJob.self))?.importID : nil

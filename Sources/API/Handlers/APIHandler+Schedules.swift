@@ -380,10 +380,8 @@ extension Components.Schemas.Schedule {
             queue: try stored(record.kind.queue, as: Components.Schemas.QueueName.self, "queue"), every: every, pattern: pattern, tz: zone,
             startDate: definition.startAt, endDate: definition.endAt, limit: definition.limit, immediately: definition.immediately,
             importId: importID, agentId: agentID, prompt: prompt, interventionId: interventionID, event: event, channels: channels,
-            nextRunAt: next.map(Self.date), iterationCount: iterationCount, createdAt: record.createdAt, updatedAt: record.updatedAt)
+            nextRunAt: next.map(APIHandler.date), iterationCount: iterationCount, createdAt: record.createdAt, updatedAt: record.updatedAt)
     }
-
-    static func date(_ milliseconds: Int) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1_000) }
 }
 
 extension Components.Schemas.JobSchedulerSummary {
@@ -401,7 +399,7 @@ extension Components.Schemas.JobSchedulerSummary {
         self.init(
             id: scheduler.id, queue: queue, name: scheduler.name, tenantId: scheduler.tenantID,
             scheduleId: ScheduleKind.scheduleID(inScheduler: scheduler.id)?.lowercasedText, every: every, pattern: pattern, tz: zone,
-            limit: scheduler.schedule?.limit, endDate: scheduler.schedule?.endDate.map(Components.Schemas.Schedule.date),
-            nextRunAt: scheduler.next.map(Components.Schemas.Schedule.date), iterationCount: scheduler.iterationCount)
+            limit: scheduler.schedule?.limit, endDate: scheduler.schedule?.endDate.map(APIHandler.date),
+            nextRunAt: scheduler.next.map(APIHandler.date), iterationCount: scheduler.iterationCount)
     }
 }

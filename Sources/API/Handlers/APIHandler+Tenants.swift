@@ -150,7 +150,7 @@ extension Components.Schemas.QueueTenant {
     init(_ tenant: FairTenant) {
         self.init(tenantId: tenant.tenant, queued: tenant.queued, running: tenant.running)
         parked = tenant.parked.flatMap { ParkedPayload(rawValue: $0.rawValue) }
-        parkedUntil = tenant.parkedUntil.map { Date(timeIntervalSince1970: Double($0) / 1_000) }
+        parkedUntil = tenant.parkedUntil.map(APIHandler.date)
         weight = tenant.limits.weight
         concurrency = tenant.limits.concurrency
         if let rate = tenant.limits.rateLimit { rateLimit = Components.Schemas.RateLimit(rate) }

@@ -53,6 +53,9 @@ struct APIHandler: APIProtocol {
         return id
     }
 
+    /// A time Redis keeps in milliseconds since 1970 (BullMQ's fields, scores).
+    static func date(_ milliseconds: Int) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1_000) }
+
     /// `limit` and `offset` with the document's defaults.
     static func page(limit: Int?, offset: Int?) -> (limit: Int, offset: Int) {
         (limit ?? 50, offset ?? 0)

@@ -38,9 +38,9 @@ extension Components.Schemas.Job {
             state: try stored(state.rawValue, as: Components.Schemas.JobState.self, "job state"),
             progress: job.progress.flatMap(OpenAPIValueContainer.init(jsonText:)), attemptsMade: job.attemptsMade,
             returnValue: job.returnValue.flatMap(OpenAPIValueContainer.init(jsonText:)), failedReason: job.failedReason,
-            createdAt: Date(timeIntervalSince1970: Double(job.timestamp) / 1000),
-            processedAt: job.processedOn.map { Date(timeIntervalSince1970: Double($0) / 1000) },
-            finishedAt: job.finishedOn.map { Date(timeIntervalSince1970: Double($0) / 1000) })
+            createdAt: APIHandler.date(job.timestamp),
+            processedAt: job.processedOn.map(APIHandler.date),
+            finishedAt: job.finishedOn.map(APIHandler.date))
     }
 
     /// A job just added with `options`, as of the moment it was added (no read back from Redis).
